@@ -1,0 +1,379 @@
+//! REST bodies of `/api/v1`. Requests reject unknown fields' wrong types with a
+//! 400; responses are what clients render.
+
+use crate::ids::{MessageId, RoomId, SessionId, UploadId, UserId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// A user's own full profile (what `GET /users/me` returns).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub status_text: String,
+    pub avatar_url: Option<String>,
+    /// Only present for the user themself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub is_admin: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The short form of a user embedded in messages and member lists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserSummary {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Needed when the server's registration is invite-only.
+    #[serde(default)]
+    pub invite_code: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username or e-mail address.
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Answer to register, login and refresh.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthResponse {
+    pub user: User,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub bio: Option<String>,
+    #[serde(default)]
+    pub status_text: Option<String>,
+    /// An upload id of an image, or null to clear.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub avatar: Option<Option<UploadId>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    Dm,
+    Group,
+    Channel,
+}
+
+impl RoomKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dm => "dm",
+            Self::Group => "group",
+            Self::Channel => "channel",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "dm" => Some(Self::Dm),
+            "group" => Some(Self::Group),
+            "channel" => Some(Self::Channel),
+            _ => None,
+        }
+    }
+}
+
+/// A member's role in a room, from most to least powerful.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Moderator,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Moderator => "moderator",
+            Self::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "moderator" => Some(Self::Moderator),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomRequest {
+    pub kind: RoomKind,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub members: Vec<UserId>,
+    #[serde(default)]
+    pub anonymous_allowed: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoomRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub anonymous_allowed: Option<bool>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub avatar: Option<Option<UploadId>>,
+}
+
+/// A room as seen by one member.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Room {
+    pub id: RoomId,
+    pub kind: RoomKind,
+    pub name: String,
+    pub topic: String,
+    pub description: String,
+    pub avatar_url: Option<String>,
+    pub anonymous_allowed: bool,
+    pub archived: bool,
+    pub member_count: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The caller's role, if a member.
+    pub my_role: Option<Role>,
+    /// For a DM, the other person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<UserSummary>,
+    pub last_seq: i64,
+    pub read_seq: i64,
+    /// Messages after `read_seq` from others, not deleted.
+    pub unread: i64,
+    /// Unread messages that mention the caller or @room.
+    pub mention_count: i64,
+    pub last_message: Option<Message>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Member {
+    pub user: UserSummary,
+    pub role: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    pub joined_at: OffsetDateTime,
+    pub read_seq: i64,
+    pub delivered_seq: i64,
+    pub muted: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMembersRequest {
+    pub user_ids: Vec<UserId>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMemberRequest {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub muted: Option<bool>,
+}
+
+/// `DELETE /rooms/{id}/members/{user_id}` query: `?ban=true` bans as well.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveMemberQuery {
+    #[serde(default)]
+    pub ban: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    pub body: String,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub reply_to: Option<MessageId>,
+    #[serde(default)]
+    pub attachments: Vec<UploadId>,
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessageRequest {
+    pub body: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    pub seq: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReadMarker {
+    pub room_id: RoomId,
+    pub read_seq: i64,
+    pub unread: i64,
+    pub mention_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReactionSummary {
+    pub emoji: String,
+    pub count: u32,
+    /// Whether the caller is among those who reacted.
+    pub me: bool,
+}
+
+/// A file attached to a message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Attachment {
+    pub id: UploadId,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waveform: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub id: MessageId,
+    pub room_id: RoomId,
+    pub seq: i64,
+    /// The room seq of the latest change to this message (edit, delete, reaction).
+    pub updated_seq: i64,
+    /// Null for anonymous posts and deleted messages.
+    pub sender: Option<UserSummary>,
+    pub body: String,
+    pub reply_to: Option<MessageId>,
+    pub mentions: Vec<UserId>,
+    pub mentions_room: bool,
+    pub attachments: Vec<Attachment>,
+    pub reactions: Vec<ReactionSummary>,
+    pub anonymous: bool,
+    pub pinned: bool,
+    /// Echoed to its sender only, so an optimistic copy can be matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub edited_at: Option<OffsetDateTime>,
+    pub deleted: bool,
+}
+
+/// `GET /rooms/{id}/messages` answer.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// True when more messages exist beyond this page in the requested direction.
+    pub has_more: bool,
+    pub last_seq: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub user_agent: String,
+    pub ip: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_active_at: OffsetDateTime,
+    pub current: bool,
+}
+
+/// `{"status": "..."}` answers of the health endpoints.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+/// Serde helper telling "absent" (no change) from `null` (clear).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}

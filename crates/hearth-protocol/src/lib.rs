@@ -1,0 +1,16 @@
+//! Hearth's wire vocabulary, shared by the server, the bench and the tests.
+//!
+//! - [`ids`]: newtype identifiers (UUIDv7 on the wire).
+//! - [`dto`]: the REST request and response bodies of `/api/v1`.
+//! - [`gateway`]: the WebSocket protocol: client ops and server events.
+//! - [`error`]: the error codes REST and the gateway share.
+//!
+//! Nothing here does I/O; every type is plain serde data.
+
+pub mod dto;
+pub mod error;
+pub mod gateway;
+pub mod ids;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use ids::{MessageId, RoomId, SessionId, UploadId, UserId};

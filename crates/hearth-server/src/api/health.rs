@@ -1,0 +1,36 @@
+//! `/healthz` (the process is up) and `/readyz` (the store and bus answer).
+
+use crate::app::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use hearth_protocol::dto::Health;
+
+/// Liveness: answers while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness: 200 when the store answers and the bus is connected, else 503.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let store_ok = state.store.ping().await.is_ok();
+    let bus_ok = state.events.is_healthy();
+    let draining = state.shutdown.is_draining();
+    let (code, status) = match (store_ok, bus_ok, draining) {
+        (_, _, true) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+        (true, true, false) => (StatusCode::OK, "ready"),
+        (false, _, _) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable"),
+        (true, false, _) => (StatusCode::SERVICE_UNAVAILABLE, "bus unavailable"),
+    };
+    (
+        code,
+        Json(Health {
+            status: status.into(),
+        }),
+    )
+}

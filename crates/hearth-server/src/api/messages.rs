@@ -1,0 +1,168 @@
+//! `/api/v1/rooms/{id}/messages`: send, history, edit, delete, reactions, pins.
+
+use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::ApiResult;
+use crate::service::messages::{self, PageQuery, SendMessage};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use hearth_protocol::dto::{EditMessageRequest, Message, MessagePage, SendMessageRequest};
+use hearth_protocol::{ErrorBody, MessageId, RoomId};
+use serde::Deserialize;
+
+/// Send a message. The same `nonce` again answers 200 with the original.
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/messages", tag = "messages", params(("id" = String, Path)),
+    request_body = SendMessageRequest,
+    responses((status = 201, body = Message), (status = 200, body = Message), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath(id): ApiPath<RoomId>,
+    ApiJson(req): ApiJson<SendMessageRequest>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    let send = SendMessage {
+        body: req.body,
+        nonce: req.nonce,
+        reply_to: req.reply_to,
+        attachments: req.attachments,
+        anonymous: req.anonymous,
+    };
+    let sent = messages::send(&state, auth.user_id, id, send).await?;
+    let status = if sent.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(sent.message)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Messages with seq below this (older page).
+    pub before: Option<i64>,
+    /// Messages changed after this seq: new, edited, deleted or reacted to.
+    pub after: Option<i64>,
+    /// 1 to 100, default 50.
+    pub limit: Option<u32>,
+}
+
+/// A page of history in seq order. See docs/protocol.md for catching up with `after`.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/messages", tag = "messages",
+    params(("id" = String, Path), HistoryQuery),
+    responses((status = 200, body = MessagePage), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath(id): ApiPath<RoomId>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<MessagePage>> {
+    let page = PageQuery {
+        before: q.before,
+        after: q.after,
+        limit: q.limit,
+    };
+    Ok(Json(messages::list(&state, auth.user_id, id, page).await?))
+}
+
+/// One message.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages",
+    params(("id" = String, Path), ("message_id" = String, Path)),
+    responses((status = 200, body = Message), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_message(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        messages::get(&state, auth.user_id, id, message_id).await?,
+    ))
+}
+
+/// Edit your own message.
+#[utoipa::path(patch, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages",
+    params(("id" = String, Path), ("message_id" = String, Path)), request_body = EditMessageRequest,
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn edit_message(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
+    ApiJson(req): ApiJson<EditMessageRequest>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        messages::edit(&state, auth.user_id, id, message_id, &req.body).await?,
+    ))
+}
+
+/// Delete a message (your own; moderators: any). It stays as a tombstone.
+#[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages",
+    params(("id" = String, Path), ("message_id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_message(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
+) -> ApiResult<StatusCode> {
+    messages::delete(&state, auth.user_id, id, message_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// React with an emoji (or `:short_name:`), URL-encoded in the path.
+#[utoipa::path(put, path = "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages",
+    params(("id" = String, Path), ("message_id" = String, Path), ("emoji" = String, Path)),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn add_reaction(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((id, message_id, emoji)): ApiPath<(RoomId, MessageId, String)>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        messages::react(&state, auth.user_id, id, message_id, &emoji, true).await?,
+    ))
+}
+
+/// Remove your reaction.
+#[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages",
+    params(("id" = String, Path), ("message_id" = String, Path), ("emoji" = String, Path)),
+    responses((status = 200, body = Message)), security(("bearer" = [])))]
+pub async fn remove_reaction(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((id, message_id, emoji)): ApiPath<(RoomId, MessageId, String)>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        messages::react(&state, auth.user_id, id, message_id, &emoji, false).await?,
+    ))
+}
+
+/// Pin a message (moderators and up).
+#[utoipa::path(put, path = "/api/v1/rooms/{id}/messages/{message_id}/pin", tag = "messages",
+    params(("id" = String, Path), ("message_id" = String, Path)),
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn pin_message(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        messages::pin(&state, auth.user_id, id, message_id, true).await?,
+    ))
+}
+
+/// Unpin a message.
+#[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}/pin", tag = "messages",
+    params(("id" = String, Path), ("message_id" = String, Path)),
+    responses((status = 200, body = Message)), security(("bearer" = [])))]
+pub async fn unpin_message(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        messages::pin(&state, auth.user_id, id, message_id, false).await?,
+    ))
+}

@@ -1,0 +1,59 @@
+//! `/api/v1/users`: my profile, user search, one user.
+
+use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::ApiResult;
+use crate::service::accounts;
+use axum::Json;
+use axum::extract::State;
+use hearth_protocol::dto::{UpdateProfileRequest, User, UserSummary};
+use hearth_protocol::{ErrorBody, UserId};
+use serde::Deserialize;
+
+/// The caller's own profile.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
+    responses((status = 200, body = User), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_me(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<User>> {
+    Ok(Json(accounts::me(&state, auth.user_id).await?))
+}
+
+/// Edit the caller's profile; absent fields stay, `avatar: null` clears the avatar.
+#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", request_body = UpdateProfileRequest,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(req): ApiJson<UpdateProfileRequest>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(accounts::update_me(&state, auth.user_id, req).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// Prefix of a username or display name.
+    #[serde(default)]
+    pub q: String,
+}
+
+/// Find users by username or display-name prefix.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(SearchQuery),
+    responses((status = 200, body = [UserSummary])), security(("bearer" = [])))]
+pub async fn search_users(
+    State(state): State<AppState>,
+    _auth: AuthUser,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<Vec<UserSummary>>> {
+    Ok(Json(accounts::search_users(&state, &q.q).await?))
+}
+
+/// One user's public profile.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    _auth: AuthUser,
+    ApiPath(id): ApiPath<UserId>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(accounts::get_user(&state, id).await?))
+}

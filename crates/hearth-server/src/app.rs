@@ -1,0 +1,196 @@
+//! The application: shared state, the router with its middleware, and the
+//! server loop with graceful shutdown.
+
+use crate::api;
+use crate::auth::TokenKeys;
+use crate::auth::tokens::load_or_create_secret;
+use crate::config::Config;
+use crate::events::{Events, LocalBus};
+use crate::gateway;
+use crate::hub::Hub;
+use crate::ratelimit::RateLimits;
+use crate::revocation::RevokedSessions;
+use crate::shutdown::Shutdown;
+use crate::web;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::Response;
+use hearth_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+/// Everything a handler needs; every field is cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub tokens: TokenKeys,
+    pub hub: Arc<Hub>,
+    pub events: Events,
+    pub limits: Arc<RateLimits>,
+    pub revoked_sessions: Arc<RevokedSessions>,
+    pub presence: Arc<gateway::presence::Presence>,
+    pub typing: Arc<gateway::typing::TypingThrottle>,
+    pub shutdown: Shutdown,
+}
+
+impl AppState {
+    /// Opens the store (running migrations) and wires the single-node parts.
+    pub async fn build(config: Config) -> anyhow::Result<AppState> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = hearth_store::open_with(
+            &config.database_url,
+            hearth_store::OpenOptions {
+                sqlite_synchronous_full: config.sqlite_sync_full,
+            },
+        )
+        .await?;
+        let secret = match &config.jwt_secret {
+            Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
+            Some(_) => anyhow::bail!("jwt_secret must be at least 32 characters"),
+            None => load_or_create_secret(&config.data_dir.join("jwt.key"))?,
+        };
+        let hub = Hub::new();
+        let events = Events::new(Arc::new(LocalBus::new(hub.clone())));
+        let presence = gateway::presence::Presence::new(events.clone(), store.clone());
+        Ok(AppState {
+            tokens: TokenKeys::new(&secret, config.access_token_ttl),
+            limits: Arc::new(RateLimits::new(&config)),
+            revoked_sessions: Arc::new(RevokedSessions::new(config.access_token_ttl)),
+            config: Arc::new(config),
+            store,
+            hub,
+            events,
+            presence,
+            typing: Arc::default(),
+            shutdown: Shutdown::new(),
+        })
+    }
+}
+
+fn security_headers(router: Router) -> Router {
+    let headers: [(HeaderName, &'static str); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(self), microphone=(self), geolocation=()",
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+             media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'self'",
+        ),
+    ];
+    headers.into_iter().fold(router, |r, (name, value)| {
+        r.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}
+
+/// One log line per request: method, route, status, latency. The raw URI is
+/// not logged (the route template says enough and cannot carry secrets).
+fn trace_layer(router: Router) -> Router {
+    router.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("(unmatched)", |m| m.as_str())
+                    .to_owned();
+                tracing::info_span!("http", method = %req.method(), route = %route)
+            })
+            .on_request(())
+            .on_response(|res: &Response, latency: Duration, _span: &Span| {
+                tracing::info!(
+                    status = res.status().as_u16(),
+                    latency_ms = latency.as_secs_f64() * 1000.0,
+                    "request"
+                );
+            })
+            .on_failure(()),
+    )
+}
+
+fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    use axum::response::IntoResponse;
+    crate::error::ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = api::router()
+        .route("/gateway", axum::routing::get(gateway::upgrade))
+        .layer(DefaultBodyLimit::max(state.config.max_json_bytes));
+    let app = Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", axum::routing::get(api::health::healthz))
+        .route("/readyz", axum::routing::get(api::health::readyz))
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(api::openapi::openapi_json),
+        )
+        .route("/api/docs", axum::routing::get(api::openapi::docs_page))
+        .route(
+            "/api/docs/docs.js",
+            axum::routing::get(api::openapi::docs_script),
+        )
+        .route(
+            "/api/docs/docs.css",
+            axum::routing::get(api::openapi::docs_style),
+        )
+        .merge(web::router())
+        .with_state(state);
+    let app = trace_layer(app);
+    security_headers(app).layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Serves until the shutdown signal, then stops accepting, closes every
+/// gateway session with 1012 and waits (bounded) for requests to finish.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let shutdown = state.shutdown.clone();
+    let grace = state.config.shutdown_grace;
+    let hub = state.hub.clone();
+    crate::tasks::spawn_background(&state);
+    let app = router(state);
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        signal.await;
+        tracing::info!("shutting down: closing gateway sessions");
+        trigger.trigger();
+        hub.close_all(hearth_protocol::gateway::close_code::SERVICE_RESTART);
+    });
+    let wait = shutdown.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { wait.wait().await });
+    let server = tokio::spawn(async move { server.await });
+    shutdown.wait().await;
+    match tokio::time::timeout(grace, server).await {
+        Ok(Ok(Ok(()))) => tracing::info!("stopped cleanly"),
+        Ok(Ok(Err(e))) => return Err(e.into()),
+        Ok(Err(join)) => return Err(join.into()),
+        Err(_) => tracing::warn!(
+            ?grace,
+            "connections still open after the grace period; exiting"
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Authentication: password hashing, access and refresh tokens, and the
+//! `AuthUser` extractor every protected handler takes.
+
+pub mod extract;
+pub mod password;
+pub mod tokens;
+
+pub use extract::AuthUser;
+pub use tokens::{AccessClaims, TokenKeys};

@@ -1,0 +1,46 @@
+//! argon2id password hashing. Hashing costs ~tens of milliseconds of CPU, so
+//! it runs on the blocking pool, never on the async runtime's threads.
+
+use crate::error::{ApiError, ApiResult};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+fn hasher() -> Argon2<'static> {
+    // OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub async fn hash(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        hasher()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2 hash: {e}")))
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// True when `password` matches `stored` (a PHC string). A malformed stored
+/// hash counts as a mismatch and is logged.
+pub async fn verify(password: String, stored: String) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || match PasswordHash::new(&stored) {
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(e) => {
+            tracing::error!(error = %e, "stored password hash is malformed");
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// A hash to verify against when the user does not exist, so that unknown
+/// usernames take as long as wrong passwords.
+pub fn dummy_hash() -> &'static str {
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0r6eAn6yBVmhTYvrBLpNXU9x6HL64kpNdqc2kfr4rDM"
+}

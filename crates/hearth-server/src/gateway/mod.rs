@@ -1,0 +1,30 @@
+//! The WebSocket gateway at `/api/v1/gateway`: one connection per client
+//! session carrying every room's events (see docs/protocol.md).
+//!
+//! - [`session`]: the connection's life: auth, ready snapshot, reader and writer.
+//! - [`ops`]: what each client op does (through the service layer).
+//! - [`presence`]: online / idle / offline per user, with the reload grace.
+//! - [`typing`]: the per user and room typing throttle.
+
+pub mod ops;
+pub mod presence;
+pub mod session;
+pub mod typing;
+
+use crate::app::AppState;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::Response;
+
+/// Largest frame a client may send.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Upgrades to a WebSocket with small buffers: an idle session should cost a
+/// few KiB, not tungstenite's default 128 KiB read buffer.
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(4 * 1024 * 1024)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session::run(socket, state))
+}

@@ -1,0 +1,262 @@
+//! One gateway connection, from upgrade to close.
+//!
+//! 1. Wait (10 s at most) for `auth`; a bad token closes with 4001.
+//! 2. Register with the hub *before* reading the snapshot, so no event falls
+//!    between the `ready` snapshot and the live stream.
+//! 3. Send `ready` straight to the socket, then start the writer: it drains
+//!    everything queued and flushes once per batch, and pings every 30 s.
+//! 4. Read ops until the client leaves, goes silent for 75 s, floods, or the
+//!    server shuts down.
+
+use crate::app::AppState;
+use crate::gateway::ops;
+use crate::hub::{Frame, SessionQueue};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use hearth_protocol::gateway::{ClientOp, Ready, RoomPosition, ServerEvent, close_code};
+use hearth_protocol::{ErrorCode, SessionId, UserId};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+pub const PING_INTERVAL: Duration = Duration::from_secs(30);
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// The authenticated identity of a connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Identity {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+}
+
+pub async fn run(socket: WebSocket, state: AppState) {
+    let (mut sink, mut stream) = socket.split();
+    let identity = match tokio::time::timeout(AUTH_TIMEOUT, authenticate(&state, &mut stream)).await
+    {
+        Ok(Ok(id)) => id,
+        Ok(Err(reason)) => {
+            close(&mut sink, close_code::AUTH_FAILED, reason).await;
+            return;
+        }
+        Err(_) => {
+            close(&mut sink, close_code::AUTH_FAILED, "no auth frame in time").await;
+            return;
+        }
+    };
+    let memberships = match state.store.memberships_of(identity.user_id).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = ?e, "gateway: loading memberships failed");
+            close(&mut sink, close_code::SERVICE_RESTART, "try again").await;
+            return;
+        }
+    };
+    let guard = state.hub.register(
+        identity.user_id,
+        identity.session_id,
+        memberships.iter().map(|m| m.room_id),
+        state.config.session_queue,
+    );
+    let ready = match ready_frame(&state, identity).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "gateway: building ready failed");
+            close(&mut sink, close_code::SERVICE_RESTART, "try again").await;
+            return;
+        }
+    };
+    if sink.send(Message::Text(ready.text)).await.is_err() {
+        return;
+    }
+    state.presence.connected(identity.user_id);
+    let queue = guard.queue.clone();
+    let writer = tokio::spawn(write_loop(sink, queue.clone()));
+    let idle = read_loop(&state, identity, &queue, &mut stream).await;
+    // Make the writer send its close frame and stop; a code set earlier
+    // (resume, too big, flood, restart) wins over this normal closure.
+    queue.close(1000);
+    let _ = writer.await;
+    drop(guard);
+    state.presence.disconnected(identity.user_id, idle);
+}
+
+/// Reads the first frame and checks its token and login session.
+async fn authenticate(
+    state: &AppState,
+    stream: &mut SplitStream<WebSocket>,
+) -> Result<Identity, &'static str> {
+    let token = loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientOp>(&t) {
+                Ok(ClientOp::Auth { token }) => break token,
+                _ => return Err("the first frame must be {\"op\":\"auth\",\"token\":…}"),
+            },
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            _ => return Err("the first frame must be an auth op"),
+        }
+    };
+    let claims = state
+        .tokens
+        .verify(&token)
+        .ok_or("invalid or expired token")?;
+    if state.revoked_sessions.is_revoked(claims.sid) {
+        return Err("session revoked");
+    }
+    let session = state
+        .store
+        .session_by_id(claims.sid)
+        .await
+        .map_err(|_| "unknown session")?;
+    if session.revoked || session.user_id != claims.sub {
+        return Err("session revoked");
+    }
+    Ok(Identity {
+        user_id: claims.sub,
+        session_id: claims.sid,
+    })
+}
+
+async fn ready_frame(state: &AppState, id: Identity) -> anyhow::Result<Frame> {
+    let user = state.store.user_by_id(id.user_id).await?;
+    let entries = state.store.rooms_for_user(id.user_id).await?;
+    // Rooms joined between loading memberships and this snapshot.
+    state
+        .hub
+        .add_rooms(id.user_id, entries.iter().map(|e| e.room.id));
+    let rooms = entries
+        .iter()
+        .map(|e| RoomPosition {
+            id: e.room.id,
+            last_seq: e.room.last_seq,
+            read_seq: e.member.read_seq,
+            unread: e.unread,
+            mention_count: e.mention_count,
+        })
+        .collect();
+    let peers = state.store.users_sharing_rooms(id.user_id).await?;
+    let event = ServerEvent::Ready(Box::new(Ready {
+        user: crate::service::views::user(&user, true),
+        session_id: id.session_id,
+        rooms,
+        heartbeat_interval: PING_INTERVAL.as_secs(),
+        presence: state.presence.snapshot(&peers),
+    }));
+    Ok(Frame::encode(&event))
+}
+
+/// Drains the queue into the socket, flushing once per batch; pings on a timer.
+async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
+    let mut batch: Vec<Frame> = Vec::with_capacity(64);
+    let mut ping = tokio::time::interval(PING_INTERVAL);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            _ = queue.ready() => {}
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
+        if let Some(code) = queue.close_code() {
+            // Frames queued before the close still go out (e.g. a final error).
+            queue.drain_into(&mut batch);
+            for f in batch.drain(..) {
+                if sink.feed(Message::Text(f.text)).await.is_err() {
+                    return;
+                }
+            }
+            close(&mut sink, code, close_reason(code)).await;
+            return;
+        }
+        queue.drain_into(&mut batch);
+        for f in batch.drain(..) {
+            if sink.feed(Message::Text(f.text)).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn close_reason(code: u16) -> &'static str {
+    match code {
+        close_code::RESUME => "send queue overflow: reconnect and catch up",
+        close_code::RATE_LIMITED => "too many ops",
+        close_code::SESSION_REVOKED => "session revoked",
+        close_code::SERVICE_RESTART => "server restarting",
+        close_code::MESSAGE_TOO_BIG => "frame too large",
+        _ => "bye",
+    }
+}
+
+async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = sink.close().await;
+}
+
+/// Reads and handles ops until the connection ends. Returns whether the
+/// session was idle at the end (for presence bookkeeping).
+async fn read_loop(
+    state: &AppState,
+    id: Identity,
+    queue: &Arc<SessionQueue>,
+    stream: &mut SplitStream<WebSocket>,
+) -> bool {
+    let mut conn = ops::Connection::new(state, id, queue.clone());
+    let shutdown = state.shutdown.clone();
+    loop {
+        let next = tokio::select! {
+            n = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => n,
+            _ = shutdown.wait() => {
+                queue.close(close_code::SERVICE_RESTART);
+                break;
+            }
+        };
+        match next {
+            Err(_) => {
+                tracing::debug!(user_id = %id.user_id, "gateway: connection silent, dropping");
+                break;
+            }
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => break,
+            Ok(Some(Ok(Message::Text(text)))) => {
+                if !conn.handle_text(&text).await {
+                    break;
+                }
+            }
+            Ok(Some(Ok(Message::Binary(_)))) => {
+                conn.reply_error(
+                    ErrorCode::InvalidBody,
+                    "binary frames are not supported",
+                    None,
+                );
+            }
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            Ok(Some(Err(e))) => {
+                if is_capacity_error(&e) {
+                    queue.close(close_code::MESSAGE_TOO_BIG);
+                }
+                break;
+            }
+        }
+        if queue.close_code().is_some() {
+            break;
+        }
+    }
+    conn.is_idle()
+}
+
+fn is_capacity_error(e: &axum::Error) -> bool {
+    let text = format!("{e:?}");
+    text.contains("Capacity") || text.contains("too long") || text.contains("too big")
+}

@@ -1,0 +1,394 @@
+//! The hub: fans encoded events out to this node's gateway sessions.
+//!
+//! Each event is serialised once; every recipient's queue holds a clone of the
+//! same `Bytes`. Each session has a bounded queue drained by its own writer
+//! task; a session that falls too far behind is closed with 4008 (resume)
+//! instead of slowing anyone else or growing memory. The hub also keeps, for
+//! users with a session here, which rooms they are in, so a room's audience is
+//! found in memory; membership events update that index as they pass.
+
+use axum::extract::ws::Utf8Bytes;
+use hearth_protocol::gateway::{ServerEvent, close_code};
+use hearth_protocol::{RoomId, SessionId, UserId};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::Notify;
+
+/// Who an event is for.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Audience {
+    /// Every member of the room with a session.
+    Room { room_id: RoomId },
+    /// These users' sessions.
+    Users { user_ids: Vec<UserId> },
+    /// Every session of the user except one (e.g. the device that acted).
+    UserExcept {
+        user_id: UserId,
+        except: Option<SessionId>,
+    },
+}
+
+/// An encoded frame, shared by every queue it is pushed to.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// The JSON text, validated as UTF-8 once when encoded.
+    pub text: Utf8Bytes,
+    /// Typing and presence: dropped first when a queue is half full.
+    pub droppable: bool,
+}
+
+impl Frame {
+    pub fn encode(event: &ServerEvent) -> Frame {
+        // Serialising our own enum cannot fail (no maps with non-string keys).
+        let text = serde_json::to_string(event).unwrap_or_default();
+        Frame {
+            text: Utf8Bytes::from(text),
+            droppable: event.is_droppable(),
+        }
+    }
+}
+
+/// One gateway session's outgoing queue.
+pub struct SessionQueue {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    /// A std Mutex: it is held only to push or drain, never across an await.
+    frames: Mutex<VecDeque<Frame>>,
+    capacity: usize,
+    notify: Notify,
+    /// 0 while open; otherwise the close code the writer must send.
+    close_code: AtomicU16,
+}
+
+impl SessionQueue {
+    fn new(user_id: UserId, session_id: SessionId, capacity: usize) -> Self {
+        Self {
+            user_id,
+            session_id,
+            frames: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
+            capacity,
+            notify: Notify::new(),
+            close_code: AtomicU16::new(0),
+        }
+    }
+
+    /// Queues a frame. Returns false if the session is closed or was just
+    /// closed for overflowing.
+    pub fn push(&self, frame: Frame) -> bool {
+        if self.close_code.load(Ordering::Acquire) != 0 {
+            return false;
+        }
+        let mut q = match self.frames.lock() {
+            Ok(q) => q,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if frame.droppable && q.len() * 2 >= self.capacity {
+            return true;
+        }
+        if q.len() >= self.capacity {
+            q.clear();
+            drop(q);
+            self.close(close_code::RESUME);
+            return false;
+        }
+        q.push_back(frame);
+        drop(q);
+        self.notify.notify_one();
+        true
+    }
+
+    /// Asks the writer to close the connection with `code` (the first code wins).
+    pub fn close(&self, code: u16) {
+        let _ = self
+            .close_code
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+        self.notify.notify_one();
+    }
+
+    pub fn close_code(&self) -> Option<u16> {
+        match self.close_code.load(Ordering::Acquire) {
+            0 => None,
+            c => Some(c),
+        }
+    }
+
+    /// Waits until there is something to write or the session must close.
+    pub async fn ready(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.close_code().is_some() || !self.is_empty() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self.frames.lock() {
+            Ok(q) => q.is_empty(),
+            Err(p) => p.into_inner().is_empty(),
+        }
+    }
+
+    /// Takes everything queued, so the writer can send it all and flush once.
+    pub fn drain_into(&self, out: &mut Vec<Frame>) {
+        let mut q = match self.frames.lock() {
+            Ok(q) => q,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        out.extend(q.drain(..));
+    }
+}
+
+#[derive(Default)]
+struct Index {
+    sessions: HashMap<u64, Arc<SessionQueue>>,
+    by_user: HashMap<UserId, Vec<u64>>,
+    room_users: HashMap<RoomId, HashSet<UserId>>,
+    user_rooms: HashMap<UserId, HashSet<RoomId>>,
+}
+
+impl Index {
+    fn add_membership(&mut self, user: UserId, room: RoomId) {
+        if self.by_user.contains_key(&user) {
+            self.room_users.entry(room).or_default().insert(user);
+            self.user_rooms.entry(user).or_default().insert(room);
+        }
+    }
+
+    fn remove_membership(&mut self, user: UserId, room: RoomId) {
+        if let Some(users) = self.room_users.get_mut(&room) {
+            users.remove(&user);
+            if users.is_empty() {
+                self.room_users.remove(&room);
+            }
+        }
+        if let Some(rooms) = self.user_rooms.get_mut(&user) {
+            rooms.remove(&room);
+        }
+    }
+}
+
+/// Counters for /metrics.
+#[derive(Default)]
+pub struct HubStats {
+    pub events: AtomicU64,
+    pub deliveries: AtomicU64,
+    pub overflow_closes: AtomicU64,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    index: RwLock<Index>,
+    next_id: AtomicU64,
+    pub stats: HubStats,
+}
+
+/// Deregisters its session when dropped.
+pub struct SessionGuard {
+    hub: Arc<Hub>,
+    id: u64,
+    pub queue: Arc<SessionQueue>,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.hub.deregister(self.id);
+    }
+}
+
+impl Hub {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        match self.index.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        match self.index.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Registers a session in `rooms`; from now on it receives their events.
+    pub fn register(
+        self: &Arc<Self>,
+        user: UserId,
+        session: SessionId,
+        rooms: impl IntoIterator<Item = RoomId>,
+        capacity: usize,
+    ) -> SessionGuard {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let queue = Arc::new(SessionQueue::new(user, session, capacity));
+        let mut idx = self.write();
+        idx.sessions.insert(id, queue.clone());
+        idx.by_user.entry(user).or_default().push(id);
+        for room in rooms {
+            idx.add_membership(user, room);
+        }
+        drop(idx);
+        SessionGuard {
+            hub: self.clone(),
+            id,
+            queue,
+        }
+    }
+
+    /// Adds rooms to a registered user's index (rooms found in a snapshot).
+    pub fn add_rooms(&self, user: UserId, rooms: impl IntoIterator<Item = RoomId>) {
+        let mut idx = self.write();
+        for room in rooms {
+            idx.add_membership(user, room);
+        }
+    }
+
+    fn deregister(&self, id: u64) {
+        let mut idx = self.write();
+        let Some(queue) = idx.sessions.remove(&id) else {
+            return;
+        };
+        let user = queue.user_id;
+        let last_session = match idx.by_user.get_mut(&user) {
+            Some(ids) => {
+                ids.retain(|&s| s != id);
+                ids.is_empty()
+            }
+            None => true,
+        };
+        if last_session {
+            idx.by_user.remove(&user);
+            if let Some(rooms) = idx.user_rooms.remove(&user) {
+                for room in rooms {
+                    if let Some(users) = idx.room_users.get_mut(&room) {
+                        users.remove(&user);
+                        if users.is_empty() {
+                            idx.room_users.remove(&room);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Number of sessions of `user` on this node.
+    pub fn session_count(&self, user: UserId) -> usize {
+        self.read().by_user.get(&user).map_or(0, Vec::len)
+    }
+
+    pub fn total_sessions(&self) -> usize {
+        self.read().sessions.len()
+    }
+
+    /// Users with at least one session on this node.
+    pub fn local_users(&self) -> Vec<UserId> {
+        self.read().by_user.keys().copied().collect()
+    }
+
+    /// Whether `user` has a session here and is in `room` per the index.
+    pub fn is_in_room(&self, user: UserId, room: RoomId) -> bool {
+        self.read()
+            .user_rooms
+            .get(&user)
+            .is_some_and(|r| r.contains(&room))
+    }
+
+    /// Closes every session of a login session (revocation) with `code`.
+    pub fn close_login_session(&self, session: SessionId, code: u16) {
+        for q in self.read().sessions.values() {
+            if q.session_id == session {
+                q.close(code);
+            }
+        }
+    }
+
+    /// Closes every session (shutdown).
+    pub fn close_all(&self, code: u16) {
+        for q in self.read().sessions.values() {
+            q.close(code);
+        }
+    }
+
+    /// Delivers an event to its local audience, updating the membership index
+    /// for membership events: a joining user receives the join itself; a
+    /// leaving user receives the leave and nothing after it.
+    pub fn dispatch(&self, audience: &Audience, event: &ServerEvent) {
+        let frame = Frame::encode(event);
+        self.stats.events.fetch_add(1, Ordering::Relaxed);
+        match event {
+            ServerEvent::MemberJoined(e) => {
+                self.write().add_membership(e.member.user.id, e.room_id)
+            }
+            ServerEvent::RoomJoined(e) => {
+                if let Audience::Users { user_ids } = audience {
+                    let mut idx = self.write();
+                    for &u in user_ids {
+                        idx.add_membership(u, e.room.id);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.deliver(audience, &frame);
+        match event {
+            ServerEvent::MemberLeft(e) => self.write().remove_membership(e.user_id, e.room_id),
+            ServerEvent::RoomLeft(e) => {
+                if let Audience::Users { user_ids } = audience {
+                    let mut idx = self.write();
+                    for &u in user_ids {
+                        idx.remove_membership(u, e.room_id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn deliver(&self, audience: &Audience, frame: &Frame) {
+        let idx = self.read();
+        let mut delivered = 0u64;
+        let mut overflowed = 0u64;
+        let mut push_user = |user: &UserId, except: Option<SessionId>| {
+            for sid in idx.by_user.get(user).into_iter().flatten() {
+                if let Some(q) = idx.sessions.get(sid) {
+                    if except == Some(q.session_id) {
+                        continue;
+                    }
+                    if q.push(frame.clone()) {
+                        delivered += 1;
+                    } else if q.close_code() == Some(close_code::RESUME) {
+                        overflowed += 1;
+                    }
+                }
+            }
+        };
+        match audience {
+            Audience::Room { room_id } => {
+                for user in idx.room_users.get(room_id).into_iter().flatten() {
+                    push_user(user, None);
+                }
+            }
+            Audience::Users { user_ids } => {
+                for user in user_ids {
+                    push_user(user, None);
+                }
+            }
+            Audience::UserExcept { user_id, except } => push_user(user_id, *except),
+        }
+        self.stats
+            .deliveries
+            .fetch_add(delivered, Ordering::Relaxed);
+        if overflowed > 0 {
+            self.stats
+                .overflow_closes
+                .fetch_add(overflowed, Ordering::Relaxed);
+        }
+    }
+}

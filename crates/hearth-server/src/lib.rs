@@ -1,0 +1,31 @@
+//! Hearth's server: the `hearth` binary's library.
+//!
+//! - [`config`], [`cli`], [`telemetry`]: settings, command line, logs.
+//! - [`app`]: shared state, router, serving with graceful shutdown.
+//! - [`api`]: REST handlers (thin), [`gateway`]: WebSocket sessions.
+//! - [`service`]: the rules; [`domain`]: validated values.
+//! - [`hub`]: fan-out to local sessions; [`events`]: the bus in front of it.
+//! - [`auth`], [`ratelimit`], [`revocation`]: protection.
+//! - [`media`]: uploads; [`web`]: the embedded browser client.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod gateway;
+pub mod hub;
+pub mod media;
+pub mod ratelimit;
+pub mod revocation;
+pub mod service;
+pub mod shutdown;
+pub mod tasks;
+pub mod telemetry;
+pub mod web;
+
+pub use app::{AppState, router, serve};
+pub use config::Config;

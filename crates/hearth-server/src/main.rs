@@ -1,0 +1,31 @@
+//! `hearth`: parse the command line, then serve, migrate or administer.
+
+use clap::Parser;
+use hearth_server::cli::{Cli, Command};
+use hearth_server::{AppState, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.resolve_config()?;
+    telemetry::init(config.log_format);
+    match cli.command {
+        None | Some(Command::Serve) => {
+            let state = AppState::build(config.clone()).await?;
+            let listener = tokio::net::TcpListener::bind(config.bind).await?;
+            tracing::info!(
+                address = %listener.local_addr()?,
+                store = state.store.backend(),
+                "hearth listening on http://{}",
+                listener.local_addr()?
+            );
+            hearth_server::serve(state, listener, hearth_server::shutdown::os_signal()).await
+        }
+        Some(Command::Migrate) => {
+            AppState::build(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Some(Command::User(cmd)) => hearth_server::cli::run_user_command(config, cmd).await,
+    }
+}

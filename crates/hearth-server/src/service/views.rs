@@ -1,0 +1,246 @@
+//! Turning store records into wire DTOs: users, rooms, messages.
+
+use crate::app::AppState;
+use crate::error::ApiResult;
+use hearth_protocol::dto::{Member, Message, ReactionSummary, Room, RoomKind, User, UserSummary};
+use hearth_protocol::{MessageId, UploadId, UserId};
+use hearth_store::{MemberRecord, MessageRecord, RoomListEntry, RoomRecord, UserRecord};
+use std::collections::HashMap;
+
+pub fn avatar_url(user: UserId, avatar: Option<UploadId>) -> Option<String> {
+    avatar.map(|a| format!("/api/v1/users/{user}/avatar?v={a}"))
+}
+
+pub fn room_avatar_url(room: &RoomRecord) -> Option<String> {
+    room.avatar
+        .map(|a| format!("/api/v1/rooms/{}/avatar?v={a}", room.id))
+}
+
+/// The full profile; `email` only for the user themself.
+pub fn user(rec: &UserRecord, include_email: bool) -> User {
+    User {
+        id: rec.id,
+        username: rec.username.clone(),
+        display_name: rec.display_name.clone(),
+        bio: rec.bio.clone(),
+        status_text: rec.status_text.clone(),
+        avatar_url: avatar_url(rec.id, rec.avatar),
+        email: if include_email {
+            rec.email.clone()
+        } else {
+            None
+        },
+        is_admin: rec.is_admin,
+        created_at: rec.created_at,
+    }
+}
+
+pub fn summary(rec: &UserRecord) -> UserSummary {
+    let display_name = if rec.deactivated {
+        "deleted user".to_string()
+    } else {
+        rec.display_name.clone()
+    };
+    UserSummary {
+        id: rec.id,
+        username: rec.username.clone(),
+        display_name,
+        avatar_url: avatar_url(rec.id, rec.avatar),
+    }
+}
+
+pub fn member(rec: &MemberRecord, user: &UserRecord) -> Member {
+    Member {
+        user: summary(user),
+        role: rec.role,
+        joined_at: rec.joined_at,
+        read_seq: rec.read_seq,
+        delivered_seq: rec.delivered_seq,
+        muted: rec.muted,
+    }
+}
+
+/// Builds message DTOs for `viewer` (whose reactions get `me: true`; pass
+/// `None` for frames shared by every recipient).
+pub async fn messages(
+    state: &AppState,
+    records: &[MessageRecord],
+    viewer: Option<UserId>,
+) -> ApiResult<Vec<Message>> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sender_ids: Vec<UserId> = records.iter().map(|m| m.sender_id).collect();
+    sender_ids.sort_unstable();
+    sender_ids.dedup();
+    let senders: HashMap<UserId, UserRecord> = state
+        .store
+        .users_by_ids(&sender_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let ids: Vec<MessageId> = records.iter().map(|m| m.id).collect();
+    let mut reactions: HashMap<MessageId, Vec<ReactionSummary>> = HashMap::new();
+    for r in state.store.reactions_for(&ids).await? {
+        let list = reactions.entry(r.message_id).or_default();
+        let me = viewer == Some(r.user_id);
+        match list.iter_mut().find(|s| s.emoji == r.emoji) {
+            Some(s) => {
+                s.count += 1;
+                s.me |= me;
+            }
+            None => list.push(ReactionSummary {
+                emoji: r.emoji,
+                count: 1,
+                me,
+            }),
+        }
+    }
+    let mut out = Vec::with_capacity(records.len());
+    for rec in records {
+        let attachments = crate::media::attachments(state, &rec.attachments).await?;
+        let sender = if rec.anonymous || rec.deleted {
+            None
+        } else {
+            senders.get(&rec.sender_id).map(summary)
+        };
+        out.push(message_from(
+            rec,
+            sender,
+            reactions.remove(&rec.id).unwrap_or_default(),
+            attachments,
+        ));
+    }
+    Ok(out)
+}
+
+/// One message DTO from parts already at hand.
+pub fn message_from(
+    rec: &MessageRecord,
+    sender: Option<UserSummary>,
+    reactions: Vec<ReactionSummary>,
+    attachments: Vec<hearth_protocol::dto::Attachment>,
+) -> Message {
+    Message {
+        id: rec.id,
+        room_id: rec.room_id,
+        seq: rec.seq,
+        updated_seq: rec.updated_seq,
+        sender,
+        body: rec.body.clone(),
+        reply_to: rec.reply_to,
+        mentions: rec.mentions.clone(),
+        mentions_room: rec.mentions_room,
+        attachments,
+        reactions,
+        anonymous: rec.anonymous,
+        pinned: rec.pinned,
+        nonce: rec.nonce.clone(),
+        created_at: rec.created_at,
+        edited_at: rec.edited_at,
+        deleted: rec.deleted,
+    }
+}
+
+pub async fn message(
+    state: &AppState,
+    rec: &MessageRecord,
+    viewer: Option<UserId>,
+) -> ApiResult<Message> {
+    let mut v = messages(state, std::slice::from_ref(rec), viewer).await?;
+    v.pop()
+        .ok_or_else(|| crate::error::ApiError::not_found("message"))
+}
+
+/// The room as `viewer` sees it, with their counters.
+pub async fn room(
+    state: &AppState,
+    rec: &RoomRecord,
+    membership: Option<&MemberRecord>,
+    viewer: UserId,
+) -> ApiResult<Room> {
+    let (unread, mention_count) = match membership {
+        Some(m) if !m.banned => state.store.unread_counts(rec.id, viewer).await?,
+        _ => (0, 0),
+    };
+    let last = state.store.messages_before(rec.id, None, 1).await?;
+    let last_message = match last.first() {
+        Some(m) if membership.is_some() => Some(message(state, m, Some(viewer)).await?),
+        _ => None,
+    };
+    let peer = dm_peer(state, rec, viewer).await?;
+    Ok(room_from(
+        rec,
+        membership,
+        peer,
+        unread,
+        mention_count,
+        last_message,
+    ))
+}
+
+pub async fn room_list_entry(
+    state: &AppState,
+    entry: &RoomListEntry,
+    viewer: UserId,
+) -> ApiResult<Room> {
+    let last_message = match &entry.last_message {
+        Some(m) => Some(message(state, m, Some(viewer)).await?),
+        None => None,
+    };
+    let peer = dm_peer(state, &entry.room, viewer).await?;
+    Ok(room_from(
+        &entry.room,
+        Some(&entry.member),
+        peer,
+        entry.unread,
+        entry.mention_count,
+        last_message,
+    ))
+}
+
+async fn dm_peer(
+    state: &AppState,
+    rec: &RoomRecord,
+    viewer: UserId,
+) -> ApiResult<Option<UserSummary>> {
+    if rec.kind != RoomKind::Dm {
+        return Ok(None);
+    }
+    let members = state.store.members(rec.id).await?;
+    let Some(peer) = members.iter().find(|m| m.user_id != viewer) else {
+        return Ok(None);
+    };
+    Ok(Some(summary(&state.store.user_by_id(peer.user_id).await?)))
+}
+
+pub fn room_from(
+    rec: &RoomRecord,
+    membership: Option<&MemberRecord>,
+    peer: Option<UserSummary>,
+    unread: i64,
+    mention_count: i64,
+    last_message: Option<Message>,
+) -> Room {
+    let member = membership.filter(|m| !m.banned);
+    Room {
+        id: rec.id,
+        kind: rec.kind,
+        name: rec.name.clone(),
+        topic: rec.topic.clone(),
+        description: rec.description.clone(),
+        avatar_url: room_avatar_url(rec),
+        anonymous_allowed: rec.anonymous_allowed,
+        archived: rec.archived,
+        member_count: u32::try_from(rec.member_count).unwrap_or(0),
+        created_at: rec.created_at,
+        my_role: member.map(|m| m.role),
+        peer,
+        last_seq: rec.last_seq,
+        read_seq: member.map_or(0, |m| m.read_seq),
+        unread,
+        mention_count,
+        last_message,
+    }
+}

@@ -1,0 +1,115 @@
+//! The browser client, embedded from `web/` at compile time (debug builds
+//! read the folder from disk, so edits show on reload).
+//!
+//! `index.html` is served uncached with `__HEARTH_VERSION__` replaced by a
+//! hash of the assets; assets under `/v/{version}/…` are cached forever, so a
+//! new build is picked up on the next page load and never mixed with an old one.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hearth_protocol::ErrorCode;
+use rust_embed::RustEmbed;
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+#[derive(RustEmbed)]
+#[folder = "$CARGO_MANIFEST_DIR/../../web"]
+#[exclude = "*.md"]
+struct Assets;
+
+const VERSION_PLACEHOLDER: &str = "__HEARTH_VERSION__";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/v/{version}/{*path}", get(versioned_asset))
+        .fallback(get(asset_or_index))
+}
+
+/// A short hash of every asset's content.
+fn version() -> String {
+    fn compute() -> String {
+        let mut hasher = Sha256::new();
+        let mut names: Vec<_> = Assets::iter().collect();
+        names.sort();
+        for name in names {
+            if let Some(file) = Assets::get(&name) {
+                hasher.update(name.as_bytes());
+                hasher.update(file.metadata.sha256_hash());
+            }
+        }
+        hex::encode(&hasher.finalize()[..6])
+    }
+    static VERSION: OnceLock<String> = OnceLock::new();
+    if cfg!(debug_assertions) {
+        compute()
+    } else {
+        VERSION.get_or_init(compute).clone()
+    }
+}
+
+async fn index() -> Response {
+    let Some(file) = Assets::get("index.html") else {
+        return (
+            StatusCode::NOT_FOUND,
+            "web client not built into this binary",
+        )
+            .into_response();
+    };
+    let html = String::from_utf8_lossy(&file.data).replace(VERSION_PLACEHOLDER, &version());
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+fn serve_asset(path: &str, cache: &'static str) -> Option<Response> {
+    let file = Assets::get(path)?;
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let content_type = HeaderValue::from_str(mime.as_ref())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            ],
+            file.data.into_owned(),
+        )
+            .into_response(),
+    )
+}
+
+async fn versioned_asset(Path((version_in_url, path)): Path<(String, String)>) -> Response {
+    // An old version's URL still gets today's file, but is not cached forever.
+    let cache = if version_in_url == version() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    serve_asset(&path, cache).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+}
+
+async fn asset_or_index(uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    if path.starts_with("api/") || path == "api" {
+        return ApiError::new(ErrorCode::NotFound, "no such API endpoint").into_response();
+    }
+    if let Some(r) = serve_asset(path, "no-cache") {
+        return r;
+    }
+    // Client-side routes load the app.
+    index().await
+}

@@ -1,0 +1,286 @@
+//! Conformance cases for [`SessionStore`](crate::SessionStore): sessions and
+//! their rotating refresh tokens.
+
+use super::{now, now_plus, user};
+use crate::error::StoreError;
+use crate::records::{NewSession, RefreshOutcome, SessionRecord};
+use crate::traits::Store;
+use hearth_protocol::{SessionId, UserId};
+use time::OffsetDateTime;
+
+fn new_session(user: UserId, refresh_hash: &str, expires_at: OffsetDateTime) -> NewSession {
+    NewSession {
+        id: SessionId::new(),
+        user_id: user,
+        refresh_hash: refresh_hash.to_string(),
+        user_agent: "test-agent".to_string(),
+        ip: "127.0.0.1".to_string(),
+        created_at: now(),
+        expires_at,
+    }
+}
+
+async fn session(store: &dyn Store, user: UserId, refresh_hash: &str) -> SessionRecord {
+    store
+        .create_session(new_session(user, refresh_hash, now_plus(3600)))
+        .await
+        .expect("create session")
+}
+
+fn rotated(outcome: RefreshOutcome) -> SessionRecord {
+    match outcome {
+        RefreshOutcome::Rotated(session) => session,
+        other => panic!("expected Rotated, got {other:?}"),
+    }
+}
+
+pub async fn sessions_are_created_and_refresh_tokens_rotate(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let new = new_session(alice.id, "h1", now_plus(3600));
+    let created = store.create_session(new.clone()).await.expect("create");
+    assert_eq!(created.id, new.id);
+    assert_eq!(created.user_id, alice.id);
+    assert_eq!(
+        (created.user_agent.as_str(), created.ip.as_str()),
+        ("test-agent", "127.0.0.1")
+    );
+    assert_eq!(created.created_at, new.created_at);
+    assert_eq!(created.last_active_at, new.created_at);
+    assert_eq!(created.expires_at, new.expires_at);
+    assert!(!created.revoked);
+    assert_eq!(
+        store.session_by_id(created.id).await.expect("by id"),
+        created
+    );
+
+    let later = now_plus(60);
+    let extended = now_plus(7200);
+    let session = rotated(
+        store
+            .rotate_refresh_token("h1", "h2", later, extended)
+            .await
+            .expect("rotate"),
+    );
+    assert_eq!(session.id, created.id);
+    assert_eq!(session.expires_at, extended);
+    assert_eq!(session.last_active_at, later);
+    assert!(!session.revoked);
+
+    let session = rotated(
+        store
+            .rotate_refresh_token("h2", "h3", later, extended)
+            .await
+            .expect("rotate again"),
+    );
+    assert_eq!(session.id, created.id);
+    assert_eq!(
+        store.session_by_id(created.id).await.expect("by id"),
+        session
+    );
+    assert!(matches!(
+        store.session_by_id(SessionId::new()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn reusing_a_spent_refresh_token_revokes_the_session(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let created = session(store, alice.id, "h1").await;
+    rotated(
+        store
+            .rotate_refresh_token("h1", "h2", now(), now_plus(3600))
+            .await
+            .expect("rotate"),
+    );
+
+    match store
+        .rotate_refresh_token("h1", "h-thief", now(), now_plus(3600))
+        .await
+        .expect("replay")
+    {
+        RefreshOutcome::Reused(session) => {
+            assert_eq!(session.id, created.id);
+            assert!(session.revoked);
+        }
+        other => panic!("expected Reused, got {other:?}"),
+    }
+    assert!(
+        store
+            .session_by_id(created.id)
+            .await
+            .expect("by id")
+            .revoked
+    );
+    // The legitimate holder of the newer token is logged out too.
+    assert_eq!(
+        store
+            .rotate_refresh_token("h2", "h3", now(), now_plus(3600))
+            .await
+            .expect("current after theft"),
+        RefreshOutcome::Invalid
+    );
+}
+
+pub async fn unknown_expired_or_revoked_refresh_tokens_are_invalid(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    assert_eq!(
+        store
+            .rotate_refresh_token("unknown", "x", now(), now_plus(3600))
+            .await
+            .expect("unknown"),
+        RefreshOutcome::Invalid
+    );
+
+    store
+        .create_session(new_session(alice.id, "expired", now_plus(-1)))
+        .await
+        .expect("expired session");
+    assert_eq!(
+        store
+            .rotate_refresh_token("expired", "x", now(), now_plus(3600))
+            .await
+            .expect("expired"),
+        RefreshOutcome::Invalid
+    );
+
+    let revoked = session(store, alice.id, "revoked").await;
+    store.revoke_session(revoked.id).await.expect("revoke");
+    assert!(
+        store
+            .session_by_id(revoked.id)
+            .await
+            .expect("by id")
+            .revoked
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token("revoked", "x", now(), now_plus(3600))
+            .await
+            .expect("revoked"),
+        RefreshOutcome::Invalid
+    );
+    assert!(matches!(
+        store.revoke_session(SessionId::new()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn sessions_are_revoked_by_current_or_spent_refresh_token(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let first = session(store, alice.id, "a1").await;
+    let revoked = store
+        .revoke_session_by_refresh("a1")
+        .await
+        .expect("revoke by current")
+        .expect("session found");
+    assert_eq!(revoked.id, first.id);
+    assert!(revoked.revoked);
+
+    let second = session(store, alice.id, "b1").await;
+    rotated(
+        store
+            .rotate_refresh_token("b1", "b2", now(), now_plus(3600))
+            .await
+            .expect("rotate"),
+    );
+    let revoked = store
+        .revoke_session_by_refresh("b1")
+        .await
+        .expect("revoke by spent")
+        .expect("session found");
+    assert_eq!(revoked.id, second.id);
+    assert!(store.session_by_id(second.id).await.expect("by id").revoked);
+
+    assert_eq!(
+        store
+            .revoke_session_by_refresh("unknown")
+            .await
+            .expect("unknown"),
+        None
+    );
+}
+
+pub async fn session_list_excludes_revoked_and_expired(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let mut older = new_session(alice.id, "older", now_plus(3600));
+    older.created_at = now_plus(-60);
+    let older = store.create_session(older).await.expect("older");
+    let newer = session(store, alice.id, "newer").await;
+    store
+        .create_session(new_session(alice.id, "expired", now_plus(-1)))
+        .await
+        .expect("expired");
+    let revoked = session(store, alice.id, "revoked").await;
+    store.revoke_session(revoked.id).await.expect("revoke");
+    session(store, bob.id, "bob").await;
+
+    let listed: Vec<SessionId> = store
+        .list_sessions(alice.id, now())
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed, vec![newer.id, older.id]);
+}
+
+pub async fn user_sessions_are_revoked_except_one(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let keep = session(store, alice.id, "keep").await;
+    let second = session(store, alice.id, "second").await;
+    let third = session(store, alice.id, "third").await;
+    let bobs = session(store, bob.id, "bob").await;
+
+    let mut revoked = store
+        .revoke_user_sessions(alice.id, Some(keep.id))
+        .await
+        .expect("revoke others");
+    revoked.sort();
+    let mut expected = vec![second.id, third.id];
+    expected.sort();
+    assert_eq!(revoked, expected);
+    let live: Vec<SessionId> = store
+        .list_sessions(alice.id, now())
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(live, vec![keep.id]);
+    assert!(!store.session_by_id(bobs.id).await.expect("bob's").revoked);
+
+    let revoked = store
+        .revoke_user_sessions(alice.id, None)
+        .await
+        .expect("revoke all");
+    assert_eq!(
+        revoked,
+        vec![keep.id],
+        "already revoked ones are not repeated"
+    );
+    assert_eq!(
+        store.list_sessions(alice.id, now()).await.expect("list"),
+        vec![]
+    );
+}
+
+pub async fn touching_a_session_records_activity(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let created = session(store, alice.id, "h").await;
+    let later = now_plus(120);
+    store.touch_session(created.id, later).await.expect("touch");
+    assert_eq!(
+        store
+            .session_by_id(created.id)
+            .await
+            .expect("by id")
+            .last_active_at,
+        later
+    );
+    assert!(matches!(
+        store.touch_session(SessionId::new(), later).await,
+        Err(StoreError::NotFound)
+    ));
+}

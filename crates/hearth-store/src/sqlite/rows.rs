@@ -1,0 +1,189 @@
+//! Column lists and row decoding: the one place that knows how a record is
+//! laid out in SQLite (UUIDs as BLOBs, times as unix milliseconds, booleans
+//! as integers, attachment lists as JSON).
+//!
+//! The column lists are macros so that queries can be assembled with
+//! `concat!` into `&'static str`s, which sqlx caches as prepared statements.
+
+use super::from_millis;
+use crate::error::{StoreError, StoreResult};
+use crate::records::{MemberRecord, MessageRecord, RoomRecord, SessionRecord, UserRecord};
+use hearth_protocol::dto::{Role, RoomKind};
+use hearth_protocol::{MessageId, RoomId, SessionId, UploadId, UserId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+macro_rules! user_columns {
+    () => {
+        "id, username, display_name, email, password_hash, bio, status_text, avatar, \
+         is_admin, deactivated, created_at"
+    };
+}
+
+macro_rules! session_columns {
+    () => {
+        "id, user_id, user_agent, ip, created_at, last_active_at, expires_at, revoked_at"
+    };
+}
+
+/// Unqualified, so usable in `RETURNING`; no column name is shared with
+/// `members`, so it also works in a join with it.
+macro_rules! room_columns {
+    () => {
+        "id, kind, name, topic, description, avatar, anonymous_allowed, archived, created_by, \
+         created_at, last_seq, member_count"
+    };
+}
+
+macro_rules! member_columns {
+    () => {
+        "room_id, user_id, role, joined_at, read_seq, delivered_seq, muted, banned"
+    };
+}
+
+/// Needs the messages table aliased as `m`. Mentions come along as a JSON
+/// array of hex UUIDs, so a message is always one row.
+macro_rules! message_columns {
+    () => {
+        "m.id, m.room_id, m.seq, m.updated_seq, m.sender_id, m.body, m.nonce, m.reply_to, \
+         m.mentions_room, m.anonymous, m.attachments, m.pinned, m.created_at, m.edited_at, \
+         m.deleted, \
+         (SELECT json_group_array(hex(mm.user_id)) FROM message_mentions mm \
+          WHERE mm.message_id = m.id) AS mentions"
+    };
+}
+
+pub(super) use {member_columns, message_columns, room_columns, session_columns, user_columns};
+
+pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
+    Ok(UserRecord {
+        id: UserId(row.try_get("id")?),
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        bio: row.try_get("bio")?,
+        status_text: row.try_get("status_text")?,
+        avatar: row.try_get::<Option<Uuid>, _>("avatar")?.map(UploadId),
+        is_admin: row.try_get("is_admin")?,
+        deactivated: row.try_get("deactivated")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+    })
+}
+
+pub(super) fn session(row: &SqliteRow) -> StoreResult<SessionRecord> {
+    Ok(SessionRecord {
+        id: SessionId(row.try_get("id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        user_agent: row.try_get("user_agent")?,
+        ip: row.try_get("ip")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        last_active_at: from_millis(row.try_get("last_active_at")?)?,
+        expires_at: from_millis(row.try_get("expires_at")?)?,
+        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+    })
+}
+
+pub(super) fn room(row: &SqliteRow) -> StoreResult<RoomRecord> {
+    let kind: String = row.try_get("kind")?;
+    Ok(RoomRecord {
+        id: RoomId(row.try_get("id")?),
+        kind: RoomKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown room kind {kind:?}")))?,
+        name: row.try_get("name")?,
+        topic: row.try_get("topic")?,
+        description: row.try_get("description")?,
+        avatar: row.try_get::<Option<Uuid>, _>("avatar")?.map(UploadId),
+        anonymous_allowed: row.try_get("anonymous_allowed")?,
+        archived: row.try_get("archived")?,
+        created_by: UserId(row.try_get("created_by")?),
+        created_at: from_millis(row.try_get("created_at")?)?,
+        last_seq: row.try_get("last_seq")?,
+        member_count: row.try_get("member_count")?,
+    })
+}
+
+pub(super) fn member(row: &SqliteRow) -> StoreResult<MemberRecord> {
+    let role: String = row.try_get("role")?;
+    Ok(MemberRecord {
+        room_id: RoomId(row.try_get("room_id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        joined_at: from_millis(row.try_get("joined_at")?)?,
+        read_seq: row.try_get("read_seq")?,
+        delivered_seq: row.try_get("delivered_seq")?,
+        muted: row.try_get("muted")?,
+        banned: row.try_get("banned")?,
+    })
+}
+
+pub(super) fn message(row: &SqliteRow) -> StoreResult<MessageRecord> {
+    let id = MessageId(row.try_get("id")?);
+    let attachments: String = row.try_get("attachments")?;
+    let attachments: Vec<Uuid> = serde_json::from_str(&attachments)
+        .map_err(|e| StoreError::Corrupt(format!("attachments of message {id}: {e}")))?;
+    let mentions: String = row.try_get("mentions")?;
+    let mentions = parse_hex_uuids(&mentions)
+        .map_err(|e| StoreError::Corrupt(format!("mentions of message {id}: {e}")))?;
+    Ok(MessageRecord {
+        id,
+        room_id: RoomId(row.try_get("room_id")?),
+        seq: row.try_get("seq")?,
+        updated_seq: row.try_get("updated_seq")?,
+        sender_id: UserId(row.try_get("sender_id")?),
+        body: row.try_get("body")?,
+        nonce: row.try_get("nonce")?,
+        reply_to: row.try_get::<Option<Uuid>, _>("reply_to")?.map(MessageId),
+        mentions: mentions.into_iter().map(UserId).collect(),
+        mentions_room: row.try_get("mentions_room")?,
+        anonymous: row.try_get("anonymous")?,
+        attachments: attachments.into_iter().map(UploadId).collect(),
+        pinned: row.try_get("pinned")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        edited_at: row
+            .try_get::<Option<i64>, _>("edited_at")?
+            .map(from_millis)
+            .transpose()?,
+        deleted: row.try_get("deleted")?,
+    })
+}
+
+/// Encodes attachment ids the way `message` decodes them: a JSON array of
+/// hyphenated UUID strings (which never need escaping).
+pub(super) fn attachments_json(ids: &[UploadId]) -> String {
+    let quoted: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
+    format!("[{}]", quoted.join(","))
+}
+
+/// A JSON array of SQLite `hex()` strings (32 hex digits each).
+fn parse_hex_uuids(json: &str) -> Result<Vec<Uuid>, String> {
+    let hexes: Vec<String> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    hexes
+        .iter()
+        .map(|h| Uuid::try_parse(h).map_err(|e| format!("{h:?}: {e}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sqlite_hex_uuids() {
+        let id = Uuid::now_v7();
+        let json = format!("[\"{}\"]", id.simple().to_string().to_uppercase());
+        assert_eq!(parse_hex_uuids(&json), Ok(vec![id]));
+        assert_eq!(parse_hex_uuids("[]"), Ok(vec![]));
+        assert!(parse_hex_uuids("[\"zz\"]").is_err());
+    }
+
+    #[test]
+    fn attachments_json_round_trips() {
+        let ids = vec![UploadId::new(), UploadId::new()];
+        let parsed: Result<Vec<Uuid>, _> = serde_json::from_str(&attachments_json(&ids));
+        assert_eq!(parsed.ok(), Some(ids.iter().map(|id| id.0).collect()));
+        assert_eq!(attachments_json(&[]), "[]");
+    }
+}

@@ -1,0 +1,45 @@
+import Emitter from './emitter.js';
+
+/**
+ * Hash routes: `#/room/<id>` and `#/room/<id>/m/<message id>` (jump to a
+ * message). Events: `route` ({roomId, messageId, seq}).
+ */
+export default class Router extends Emitter {
+  #onHash = () => this.emit('route', this.current);
+
+  start() {
+    window.addEventListener('hashchange', this.#onHash);
+  }
+
+  stop() {
+    window.removeEventListener('hashchange', this.#onHash);
+  }
+
+  get current() {
+    const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    if (parts[0] !== 'room' || !parts[1]) return { roomId: null };
+    const route = { roomId: parts[1], messageId: null, seq: null };
+    if (parts[2] === 'm' && parts[3]) route.messageId = parts[3];
+    if (parts[2] === 's' && parts[3]) route.seq = Number(parts[3]);
+    return route;
+  }
+
+  static roomHref(roomId) {
+    return `#/room/${encodeURIComponent(roomId)}`;
+  }
+
+  static seqHref(roomId, seq) {
+    return `#/room/${encodeURIComponent(roomId)}/s/${seq}`;
+  }
+
+  go(href) {
+    if (location.hash === href) this.#onHash();
+    else location.hash = href;
+  }
+
+  /** Replaces the current entry (no history step). */
+  replace(href) {
+    history.replaceState(null, '', href);
+    this.#onHash();
+  }
+}

@@ -1,0 +1,78 @@
+import Session from '../lib/session.js';
+import Api from '../lib/api.js';
+import Uploader from '../lib/uploader.js';
+import MediaCache from '../lib/media_cache.js';
+import Router from '../lib/router.js';
+import Notifier from '../lib/notifier.js';
+import Avatar from '../helpers/avatar.js';
+import Theme from '../helpers/theme.js';
+import Chat from '../models/chat.js';
+import AuthView from './auth_view.js';
+import ShellView from './shell_view.js';
+import ToastView from './toast_view.js';
+
+/** The root: shows sign-in or the chat shell, and switches on sign-in / sign-out. */
+export default class AppView {
+  #root;
+  #session = new Session();
+  #api = new Api(this.#session);
+  #uploader = new Uploader(this.#session);
+  #media = new MediaCache(this.#session);
+  #router = new Router();
+  #notifier = new Notifier();
+  #toasts = new ToastView();
+  #chat = null;
+  #shell = null;
+
+  constructor(root) {
+    this.#root = root;
+  }
+
+  start() {
+    Theme.apply();
+    Avatar.use(this.#media);
+    document.body.append(this.#toasts.el);
+    this.#router.start();
+    this.#session.on('signed-out', () => this.#showAuth());
+    this.#session.on('user', () => {
+      if (!this.#chat && this.#session.signedIn) this.#showShell();
+    });
+    if (this.#session.signedIn) this.#showShell();
+    else this.#showAuth();
+  }
+
+  #showAuth() {
+    this.#shell?.disconnect();
+    this.#chat?.stop();
+    this.#shell = null;
+    this.#chat = null;
+    this.#media.clear();
+    document.title = 'Sign in · Hearth';
+    const view = new AuthView({ api: this.#api, session: this.#session });
+    this.#root.replaceChildren(view.el);
+    this.#root.dataset.screen = 'auth';
+    view.focus();
+  }
+
+  async #showShell() {
+    const toast = (text, opts) => this.#toasts.show(text, opts);
+    this.#chat = new Chat(this.#session, this.#api);
+    const chat = this.#chat;
+    chat.on('auth-lost', () => this.#session.lose());
+    this.#shell = new ShellView({
+      session: this.#session,
+      chat,
+      api: this.#api,
+      media: this.#media,
+      uploader: this.#uploader,
+      router: this.#router,
+      notifier: this.#notifier,
+      toast,
+      signOut: () => this.#session.signOut(),
+    });
+    this.#root.replaceChildren(this.#shell.el);
+    this.#root.dataset.screen = 'chat';
+    await chat.start();
+    if (this.#chat === chat) this.#shell.route(this.#router.current);
+  }
+}

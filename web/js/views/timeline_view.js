@@ -1,0 +1,320 @@
+import Dom from '../helpers/dom.js';
+import Icons from '../helpers/icons.js';
+import Avatar from '../helpers/avatar.js';
+import Format from '../helpers/format.js';
+import RoomList from '../models/room_list.js';
+import MemberList from '../models/member_list.js';
+import MessageView from './message_view.js';
+import AttachmentView from './attachment_view.js';
+
+const GROUP_WINDOW_MS = 5 * 60_000;
+
+/**
+ * The scrolling history of a room. Renders by reconciling keyed elements, so a
+ * message is rebuilt only when it changed; keeps the reading position when
+ * older pages are prepended; follows the bottom when the reader is there.
+ */
+export default class TimelineView {
+  el;
+  #list;
+  #ctx;
+  #roomId;
+  #tl;
+  #members;
+  #nodes = new Map();
+  #attachments = new Map();
+  #stick = true;
+  #dividerSeq;
+  #positioned = false;
+  #scheduled = false;
+  #toLatest;
+  #resize;
+  #off = [];
+
+  /**
+   * @param ctx {chat, media, actions} actions: react, pickReaction, reply, edit, delete, retry, discard
+   * @param roomId
+   * @param dividerSeq the read marker when the room was opened: "new" goes after it
+   */
+  constructor(ctx, roomId, dividerSeq) {
+    this.#ctx = ctx;
+    this.#roomId = roomId;
+    this.#dividerSeq = dividerSeq;
+    this.#tl = ctx.chat.timeline(roomId);
+    this.#members = ctx.chat.members(roomId);
+    this.#list = Dom.h('div', { class: 'timeline__list' });
+    this.#toLatest = Dom.h(
+      'button',
+      { class: 'to-latest', type: 'button', hidden: true, 'aria-label': 'Jump to latest messages', onclick: () => this.scrollToBottom(true) },
+      Icons.get('back', { size: 16, className: 'rot-270' }),
+      'Latest',
+    );
+    this.el = Dom.h(
+      'div',
+      { class: 'timeline-wrap' },
+      Dom.h('div', { class: 'timeline', role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite', tabindex: '0' }, this.#list),
+      this.#toLatest,
+    );
+    this.#scroller.addEventListener('scroll', () => this.#onScroll(), { passive: true });
+    this.#resize = new ResizeObserver(() => {
+      if (this.#stick) this.scrollToBottom();
+    });
+    this.#resize.observe(this.#list);
+    const schedule = () => this.#schedule();
+    this.#off.push(
+      this.#tl.on('change', schedule),
+      this.#members.on('change', schedule),
+      ctx.chat.outbox.on('change', (roomId) => roomId === this.#roomId && schedule()),
+    );
+    this.render();
+  }
+
+  get #scroller() {
+    return this.el.firstChild;
+  }
+
+  disconnect() {
+    this.#off.forEach((off) => off());
+    this.#resize.disconnect();
+  }
+
+  scrollToBottom(smooth = false) {
+    this.#stick = true;
+    const s = this.#scroller;
+    if (smooth) s.scrollTo({ top: s.scrollHeight, behavior: 'smooth' });
+    else s.scrollTop = s.scrollHeight;
+    this.#toLatest.hidden = true;
+  }
+
+  /** Scrolls to a message (loading older pages as needed) and flashes it. */
+  async jumpTo({ messageId = null, seq = null }) {
+    const found = await this.#ctx.chat.loadUntil(this.#roomId, (tl) =>
+      messageId ? Boolean(tl.find(messageId)) : tl.oldestSeq !== null && tl.oldestSeq <= seq,
+    );
+    this.render();
+    let el = null;
+    if (messageId) el = this.#list.querySelector(`[data-message-id="${CSS.escape(messageId)}"]`);
+    else {
+      const candidates = [...this.#list.querySelectorAll('[data-seq]')];
+      el = candidates.find((c) => Number(c.dataset.seq) >= seq) ?? null;
+    }
+    if (!found || !el) {
+      this.#ctx.toast?.('That message is no longer available.');
+      return false;
+    }
+    this.#stick = false;
+    el.scrollIntoView({ block: 'center' });
+    el.classList.remove('msg--flash');
+    void el.offsetWidth;
+    el.classList.add('msg--flash');
+    el.focus({ preventScroll: true });
+    this.#positioned = true;
+    return true;
+  }
+
+  #schedule() {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.render();
+    });
+  }
+
+  render() {
+    const s = this.#scroller;
+    const anchor = this.#stick ? null : this.#captureAnchor();
+    Dom.reconcile(this.#list, this.#buildNodes());
+    if (this.#stick) {
+      s.scrollTop = s.scrollHeight;
+    } else if (anchor?.el.isConnected) {
+      s.scrollTop = anchor.el.offsetTop - anchor.delta;
+    }
+    if (!this.#positioned && this.#tl.loaded) {
+      this.#positioned = true;
+      const divider = this.#list.querySelector('.new-divider');
+      if (divider && s.scrollHeight - divider.offsetTop > s.clientHeight) {
+        this.#stick = false;
+        s.scrollTop = Math.max(0, divider.offsetTop - 60);
+      }
+    }
+    if (this.#tl.loaded && this.#tl.hasMoreBefore && !this.#tl.loadingOlder && s.scrollHeight <= s.clientHeight + 50) {
+      this.#ctx.chat.loadOlder(this.#roomId);
+    }
+  }
+
+  #captureAnchor() {
+    const top = this.#scroller.scrollTop;
+    for (const el of this.#list.children) {
+      if (el.offsetTop + el.offsetHeight > top && el.classList.contains('msg')) return { el, delta: el.offsetTop - top };
+    }
+    return null;
+  }
+
+  #onScroll() {
+    const s = this.#scroller;
+    const fromBottom = s.scrollHeight - s.scrollTop - s.clientHeight;
+    this.#stick = fromBottom < 40;
+    this.#toLatest.hidden = fromBottom < s.clientHeight;
+    if (s.scrollTop < 400 && this.#tl.loaded && this.#tl.hasMoreBefore && !this.#tl.loadingOlder) {
+      this.#ctx.chat.loadOlder(this.#roomId);
+    }
+    if (this.#stick) this.#ctx.chat.markRead(this.#roomId);
+  }
+
+  #buildNodes() {
+    const { chat } = this.#ctx;
+    const me = chat.me;
+    const room = chat.rooms.get(this.#roomId);
+    const tl = this.#tl;
+    const nodes = [];
+    const used = new Set();
+    const keep = (key, build) => {
+      used.add(key);
+      let el = this.#nodes.get(key);
+      if (!el) {
+        el = build();
+        this.#nodes.set(key, el);
+      }
+      nodes.push(el);
+      return el;
+    };
+    if (!tl.loaded) {
+      keep('loading', () => Dom.h('div', { class: 'timeline__loading', role: 'status' }, Dom.h('span', { class: 'spinner' }), 'Loading messages…'));
+      this.#gc(used);
+      return nodes;
+    }
+    if (tl.hasMoreBefore) {
+      keep('older', () => Dom.h('div', { class: 'timeline__older', role: 'status' }, Dom.h('span', { class: 'spinner' }), 'Loading older messages…'));
+    } else {
+      keep(`intro|${room?.name}|${room?.topic}`, () => TimelineView.#intro(room));
+    }
+    const myRank = MemberList.rank(room?.my_role);
+    const peer = room?.kind === 'dm' ? this.#members.all().find((m) => m.user.id !== me.id) : null;
+    const newest = tl.newest;
+    let prev = null;
+    let dividerShown = false;
+    const items = [
+      ...tl.messages.map((m) => ({ m, pending: null })),
+      ...chat.outbox.forRoom(this.#roomId).map((item) => ({ m: TimelineView.#pendingShape(item, me), pending: item })),
+    ];
+    for (const { m, pending } of items) {
+      const day = Format.dayKey(m.created_at);
+      let breakGroup = false;
+      if (!prev || Format.dayKey(prev.created_at) !== day) {
+        keep(`day|${day}`, () => Dom.h('div', { class: 'day-sep', role: 'separator' }, Dom.h('span', null, Format.dayLabel(m.created_at))));
+        breakGroup = true;
+      }
+      const mine = Boolean(m.sender && m.sender.id === me.id);
+      if (!dividerShown && !pending && this.#dividerSeq !== null && m.seq > this.#dividerSeq && !mine) {
+        dividerShown = true;
+        keep('new', () => Dom.h('div', { class: 'new-divider', role: 'separator', 'aria-label': 'New messages' }, Dom.h('span', null, 'New messages')));
+        breakGroup = true;
+      }
+      const grouped =
+        !breakGroup &&
+        prev &&
+        !m.reply_to &&
+        !prev.deleted &&
+        !m.deleted &&
+        m.sender &&
+        prev.sender?.id === m.sender.id &&
+        !m.anonymous &&
+        new Date(m.created_at) - new Date(prev.created_at) < GROUP_WINDOW_MS;
+      let receipt = null;
+      if (peer && mine && !pending) {
+        if ((peer.read_seq ?? 0) >= m.seq) receipt = 'read';
+        else if ((peer.delivered_seq ?? 0) >= m.seq) receipt = 'delivered';
+        else receipt = 'sent';
+      }
+      let seenBy = null;
+      if (room?.kind === 'group' && newest && m === newest) {
+        seenBy = this.#members
+          .all()
+          .filter((x) => x.user.id !== me.id && x.user.id !== m.sender?.id && (x.read_seq ?? 0) >= m.seq)
+          .map((x) => x.user);
+      }
+      const replyTarget = m.reply_to ? tl.find(m.reply_to) : null;
+      const mentionsMe = !mine && !m.deleted && RoomList.mentions(m, me.id);
+      const canDelete = !pending && !m.deleted && (mine || myRank >= MemberList.rank('moderator'));
+      const key = pending
+        ? `p|${pending.nonce}|${pending.status}|${pending.error}|${grouped}`
+        : [
+            m.id,
+            m.updated_seq,
+            m.edited_at,
+            grouped,
+            receipt,
+            seenBy?.map((u) => u.id).join(','),
+            replyTarget ? `${replyTarget.id}:${replyTarget.updated_seq}` : '',
+            canDelete,
+            mentionsMe,
+            m.reactions.map((r) => `${r.emoji}${r.count}${r.me}`).join(),
+          ].join('|');
+      keep(key, () =>
+        MessageView.build(m, {
+          me,
+          mine,
+          grouped,
+          pending,
+          receipt,
+          seenBy,
+          replyTarget,
+          mentionsMe,
+          canEdit: mine && !pending,
+          canDelete,
+          attachment: (a) => this.#attachment(a),
+          actions: this.#ctx.actions,
+        }),
+      );
+      prev = m;
+    }
+    this.#gc(used);
+    return nodes;
+  }
+
+  #attachment(a) {
+    let el = this.#attachments.get(a.id);
+    if (!el) {
+      el = AttachmentView.build(a, this.#ctx.media);
+      this.#attachments.set(a.id, el);
+    }
+    return el;
+  }
+
+  #gc(used) {
+    for (const key of this.#nodes.keys()) if (!used.has(key)) this.#nodes.delete(key);
+  }
+
+  static #pendingShape(item, me) {
+    return {
+      id: null,
+      seq: Infinity,
+      body: item.body,
+      sender: item.anonymous ? null : me,
+      anonymous: item.anonymous,
+      created_at: item.created_at,
+      reply_to: item.reply_to,
+      reactions: [],
+      attachments: [],
+      deleted: false,
+    };
+  }
+
+  static #intro(room) {
+    const name = RoomList.name(room);
+    let text;
+    if (room?.kind === 'dm') text = `This is the beginning of your conversation with ${name}.`;
+    else if (room?.kind === 'group') text = `This is the beginning of the private group ${name}.`;
+    else text = `This is the very beginning of the #${name} channel.${room?.topic ? ` ${room.topic}` : ''}`;
+    return Dom.h(
+      'div',
+      { class: 'timeline__intro' },
+      room?.kind === 'dm'
+        ? Avatar.create(room.peer, { size: 56 })
+        : Dom.h('span', { class: 'timeline__intro-icon' }, Icons.get(room?.kind === 'group' ? 'lock' : 'hash', { size: 28 })),
+      Dom.h('h3', { class: 'timeline__intro-title' }, room?.kind === 'channel' ? `#${name}` : name),
+      Dom.h('p', { class: 'timeline__intro-text' }, text),
+    );
+  }
+}
