@@ -96,6 +96,8 @@ pub trait RoomStore: Send + Sync {
     async fn members(&self, room: RoomId) -> StoreResult<Vec<MemberRecord>>;
     /// Adds `user`; an existing non-banned membership is returned as `Existing`.
     /// A banned row is replaced (the service decides whether that is allowed).
+    /// The new member's read and delivered markers start at the room's
+    /// `last_seq`: what was said before joining is not unread.
     async fn add_member(
         &self,
         room: RoomId,
@@ -103,7 +105,7 @@ pub trait RoomStore: Send + Sync {
         role: Role,
         now: OffsetDateTime,
     ) -> StoreResult<Inserted<MemberRecord>>;
-    /// Deletes the membership row (also lifts a ban).
+    /// Deletes the membership row (also lifts a ban); `NotFound` if there is none.
     async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<()>;
     /// Marks `user` banned in `room` (creating the row if needed).
     async fn ban_member(&self, room: RoomId, user: UserId, now: OffsetDateTime) -> StoreResult<()>;
@@ -139,6 +141,7 @@ pub trait MessageStore: Send + Sync {
         nonce: &str,
     ) -> StoreResult<Option<MessageRecord>>;
     /// Replaces the body and mentions, sets `edited_at`, takes a new seq.
+    /// `NotFound` for a deleted message.
     async fn edit_message(
         &self,
         room: RoomId,
@@ -149,8 +152,10 @@ pub trait MessageStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<MessageRecord>;
     /// Turns the message into a tombstone (empty body, no attachments, mentions
-    /// or reactions, `deleted`), keeping its seq; takes a new seq.
+    /// or reactions, `deleted`, unpinned), keeping its seq; takes a new seq.
+    /// Deleting a tombstone again changes nothing and takes no seq.
     async fn delete_message(&self, room: RoomId, id: MessageId) -> StoreResult<MessageRecord>;
+    /// Takes a new seq when the flag changes. `NotFound` for a deleted message.
     async fn set_pinned(
         &self,
         room: RoomId,
@@ -159,6 +164,7 @@ pub trait MessageStore: Send + Sync {
     ) -> StoreResult<MessageRecord>;
     /// Adds a reaction and takes a new seq; `None` if it was already there
     /// (nothing changes). `Limit` past [`MAX_DISTINCT_REACTIONS`] distinct emoji.
+    /// `NotFound` for a deleted message.
     async fn add_reaction(
         &self,
         room: RoomId,

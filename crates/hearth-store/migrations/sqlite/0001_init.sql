@@ -21,7 +21,8 @@ CREATE TABLE users (
 );
 -- The index names end in the word the store reports in `Conflict(..)`.
 CREATE UNIQUE INDEX users_unique_username ON users (username);
-CREATE UNIQUE INDEX users_unique_email ON users (lower(email)) WHERE email IS NOT NULL;
+-- NULLs never collide in a unique index, so any number of users may have none.
+CREATE UNIQUE INDEX users_unique_email ON users (lower(email));
 
 CREATE TABLE sessions (
     id             BLOB    NOT NULL PRIMARY KEY,

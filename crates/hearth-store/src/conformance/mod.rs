@@ -5,7 +5,7 @@
 //! [`TestStore`] over a fresh, empty database — and expands
 //! [`conformance_tests!`](crate::conformance_tests) with it:
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh_sqlite() -> TestStore { /* temp dir + SqliteStore::open */ }
 //! hearth_store::conformance_tests!(fresh_sqlite());
 //! ```
@@ -74,6 +74,8 @@ pub async fn within_timeout(case: impl Future<Output = ()>) {
 
 /// Expands into one `#[tokio::test]` per conformance case, each on a fresh
 /// store from `$factory` (an expression whose `.await` is a [`TestStore`]).
+/// The calling crate needs tokio with `macros` and `rt-multi-thread`; the
+/// cases that spawn tasks run on a multi-threaded runtime so they really race.
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {

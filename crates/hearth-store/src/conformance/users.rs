@@ -98,15 +98,15 @@ pub async fn users_are_searched_by_prefix(store: &dyn Store) {
     let bob = store.create_user(bob).await.expect("bob");
     user(store, "carol").await;
 
-    let usernames = |found: Vec<crate::UserRecord>| -> Vec<UserId> {
+    let ids = |found: Vec<crate::UserRecord>| -> Vec<UserId> {
         found.into_iter().map(|u| u.id).collect()
     };
     let found = store.search_users("al", 10).await.expect("search");
-    assert_eq!(usernames(found), vec![alan.id, alice.id, bob.id]);
+    assert_eq!(ids(found), vec![alan.id, alice.id, bob.id]);
     let found = store.search_users("AL", 2).await.expect("search, limit");
-    assert_eq!(usernames(found), vec![alan.id, alice.id]);
+    assert_eq!(ids(found), vec![alan.id, alice.id]);
     let found = store.search_users("ali", 10).await.expect("search");
-    assert_eq!(usernames(found), vec![alice.id]);
+    assert_eq!(ids(found), vec![alice.id]);
     // Wildcards in the prefix are literal.
     for prefix in ["%", "_lice", "a%"] {
         let found = store.search_users(prefix, 10).await.expect("search");

@@ -8,8 +8,8 @@
 //! with `BEGIN IMMEDIATE`, so one that reads before it writes can never fail
 //! to upgrade its lock (e.g. when an admin CLI writes to the same file).
 //!
-//! One file per aggregate: [`users`], [`sessions`], [`rooms`], [`messages`];
-//! [`rows`] turns rows into records.
+//! One file per aggregate: `users`, `sessions`, `rooms`, `messages`;
+//! `rows` turns rows into records.
 
 mod messages;
 mod rooms;

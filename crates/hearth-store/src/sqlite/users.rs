@@ -52,12 +52,14 @@ impl UserStore for SqliteStore {
     }
 
     async fn user_by_login(&self, login: &str) -> StoreResult<UserRecord> {
-        // A username match wins over an e-mail match, should both exist.
+        // Two indexed lookups (an OR would scan the table); a username match
+        // wins over an e-mail match, should both exist.
         let row = sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE username = ?1 OR lower(email) = lower(?2) \
-             ORDER BY username = ?1 DESC LIMIT 1"
+            ", 0 AS priority FROM users WHERE username = ?1 UNION ALL SELECT ",
+            user_columns!(),
+            ", 1 FROM users WHERE lower(email) = lower(?2) ORDER BY priority LIMIT 1"
         ))
         .bind(login.to_lowercase())
         .bind(login)

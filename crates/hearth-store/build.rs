@@ -1,0 +1,6 @@
+//! Rebuilds the crate when a migration changes: `sqlx::migrate!` embeds the
+//! migration files at compile time, and cargo cannot see that on its own.
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
