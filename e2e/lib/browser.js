@@ -114,7 +114,7 @@ export async function sendMessage(page, text) {
 
 export async function screenshot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), animations: 'disabled' });
 }
 
 /** Fails the test if the page logged errors (CSP violations show up here). */

@@ -11,7 +11,7 @@ let alice;
 let channel;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ extraArgs: ['--send-rate-per-second', '1000', '--send-burst', '1000'] });
   browser = await launch();
   alice = await newPage(browser, server.url);
   await signUp(alice.page, uniqueName('alice'), { displayName: 'Alice' });
@@ -51,6 +51,6 @@ test('scrolling up loads older pages and keeps the scroll position', async () =>
     await a.waitForFunction(() => document.querySelector('.timeline__intro') || !document.querySelector('.timeline__older .spinner')).catch(() => {});
   }
   await a.locator('.timeline__intro').waitFor();
-  await a.locator('.msg', { hasText: /^.*history line 1$/ }).first().waitFor();
+  await a.locator('.msg__body').getByText('history line 1', { exact: true }).waitFor();
   assert.equal(await a.locator('.msg[data-seq]').count(), 130);
 });

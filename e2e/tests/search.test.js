@@ -9,7 +9,7 @@ let alice;
 let channel;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ extraArgs: ['--send-rate-per-second', '1000', '--send-burst', '1000'] });
   browser = await launch();
   alice = await newPage(browser, server.url);
   await signUp(alice.page, uniqueName('alice'), { displayName: 'Alice' });
@@ -30,6 +30,9 @@ test('a search result jumps to the message in its room, loading older history', 
   await a.getByRole('searchbox', { name: 'Search messages' }).fill('brown fox');
   const hit = a.locator('.search-hit', { hasText: 'brown' });
   await hit.waitFor();
+  // The server's highlights are rendered as <mark> elements.
+  await hit.locator('mark', { hasText: /^brown$/ }).waitFor();
+  await hit.locator('mark', { hasText: /^fox$/ }).waitFor();
   await hit.click();
   await a.locator(`.room[data-room-id="${channel.id}"]`).waitFor();
   await a.locator('.msg--flash', { hasText: 'quick brown fox' }).waitFor({ timeout: 15_000 });

@@ -18,6 +18,16 @@ pub struct User {
     /// Only present for the user themself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Whether the e-mail address is verified; only for the user themself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Whether logins need a TOTP code; only for the user themself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_enabled: Option<bool>,
+    /// Do-not-disturb (no pushes, no e-mail) until this time; only for the
+    /// user themself, and only while it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub dnd_until: Option<OffsetDateTime>,
     pub is_admin: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -85,7 +95,18 @@ pub struct UpdateProfileRequest {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub avatar: Option<Option<UploadId>>,
+    /// Do-not-disturb: `true` until turned off, `false` off.
+    #[serde(default)]
+    pub dnd: Option<bool>,
+    /// Do-not-disturb until this time (RFC 3339); `null` turns it off.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub dnd_until: Option<Option<DndUntil>>,
 }
+
+/// An RFC 3339 time on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DndUntil(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -205,6 +226,9 @@ pub struct Room {
     /// Unread messages that mention the caller or @room.
     pub mention_count: i64,
     pub last_message: Option<Message>,
+    /// The caller's notification level here, if a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_level: Option<crate::notifications::NotifyLevel>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -349,6 +373,80 @@ pub struct SessionInfo {
     #[serde(with = "time::serde::rfc3339")]
     pub last_active_at: OffsetDateTime,
     pub current: bool,
+}
+
+/// `POST /auth/totp/setup` answer: a new secret to load into an
+/// authenticator app; two-factor is on only once a code from it is confirmed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TotpSetup {
+    /// The secret, base32, for typing in by hand.
+    pub secret: String,
+    /// `otpauth://totp/…`: what the QR code encodes.
+    pub otpauth_uri: String,
+    /// The QR code as a `data:image/svg+xml;base64,…` URL.
+    pub qr_data_url: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpEnableRequest {
+    /// A current code from the authenticator app.
+    pub code: String,
+}
+
+/// `POST /auth/totp/enable` answer: shown once, never again.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Single-use codes that stand in for a TOTP code at login.
+    pub recovery_codes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpDisableRequest {
+    pub password: String,
+    /// A current TOTP code or an unused recovery code.
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The token from the link in the e-mail.
+    pub token: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailConfirm {
+    /// The token from the link in the e-mail.
+    pub token: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    pub password: String,
+}
+
+/// How many sessions a bulk revocation ended.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RevokedCount {
+    pub revoked: u64,
 }
 
 /// `{"status": "..."}` answers of the health endpoints.

@@ -18,6 +18,12 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// Two-factor code needed or wrong.
     TotpRequired,
+    /// The password given to confirm a sensitive change is wrong.
+    WrongPassword,
+    /// The two-factor or recovery code given to confirm a change is wrong.
+    InvalidCode,
+    /// The e-mailed link's token is unknown, used or expired.
+    InvalidToken,
     /// The refresh token is unknown, expired or was already used.
     InvalidRefreshToken,
     /// Authenticated, but this action is beyond your role.
@@ -44,6 +50,8 @@ pub enum ErrorCode {
     UnknownOp,
     /// The server is not ready (store or bus unavailable).
     Unavailable,
+    /// This server sends no e-mail (no SMTP configured).
+    EmailDisabled,
     /// Something failed on our side; it has been logged.
     Internal,
 }
@@ -57,6 +65,9 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
             Self::TotpRequired => "totp_required",
+            Self::WrongPassword => "wrong_password",
+            Self::InvalidCode => "invalid_code",
+            Self::InvalidToken => "invalid_token",
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
@@ -70,6 +81,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::UnknownOp => "unknown_op",
             Self::Unavailable => "unavailable",
+            Self::EmailDisabled => "email_disabled",
             Self::Internal => "internal",
         }
     }
@@ -77,12 +89,18 @@ impl ErrorCode {
     /// The HTTP status this code is answered with over REST.
     pub fn http_status(self) -> u16 {
         match self {
-            Self::InvalidBody | Self::Validation | Self::InvalidParameter | Self::UnknownOp => 400,
+            Self::InvalidBody
+            | Self::Validation
+            | Self::InvalidParameter
+            | Self::UnknownOp
+            | Self::InvalidToken => 400,
             Self::Unauthorized
             | Self::InvalidCredentials
             | Self::TotpRequired
             | Self::InvalidRefreshToken => 401,
             Self::Forbidden
+            | Self::WrongPassword
+            | Self::InvalidCode
             | Self::RegistrationClosed
             | Self::RoomArchived
             | Self::Muted
@@ -92,7 +110,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
-            Self::Unavailable => 503,
+            Self::Unavailable | Self::EmailDisabled => 503,
             Self::Internal => 500,
         }
     }

@@ -168,6 +168,8 @@ pub enum NotificationKind {
     Mention,
     Dm,
     AddedToRoom,
+    /// Any other message, for members whose level is `all`.
+    Message,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

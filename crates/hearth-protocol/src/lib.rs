@@ -4,6 +4,8 @@
 //! - [`dto`]: the REST request and response bodies of `/api/v1`.
 //! - [`gateway`]: the WebSocket protocol: client ops and server events.
 //! - [`error`]: the error codes REST and the gateway share.
+//! - [`search`]: message search answers; [`notifications`]: notification
+//!   levels and Web Push.
 //!
 //! Nothing here does I/O; every type is plain serde data.
 
@@ -11,6 +13,8 @@ pub mod dto;
 pub mod error;
 pub mod gateway;
 pub mod ids;
+pub mod notifications;
+pub mod search;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{MessageId, RoomId, SessionId, UploadId, UserId};

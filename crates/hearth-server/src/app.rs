@@ -4,10 +4,14 @@
 use crate::api;
 use crate::auth::TokenKeys;
 use crate::auth::tokens::load_or_create_secret;
+use crate::auth::totp::SecretSealer;
 use crate::config::Config;
 use crate::events::{Events, LocalBus};
 use crate::gateway;
 use crate::hub::Hub;
+use crate::lockout::Lockout;
+use crate::mail::Mailer;
+use crate::media::Media;
 use crate::ratelimit::RateLimits;
 use crate::revocation::RevokedSessions;
 use crate::shutdown::Shutdown;
@@ -38,6 +42,21 @@ pub struct AppState {
     pub revoked_sessions: Arc<RevokedSessions>,
     pub presence: Arc<gateway::presence::Presence>,
     pub typing: Arc<gateway::typing::TypingThrottle>,
+    pub media: Arc<Media>,
+    /// Failed logins per account (see [`Lockout`]).
+    pub lockout: Arc<Lockout>,
+    /// Seals TOTP secrets before they reach the store.
+    pub totp_sealer: SecretSealer,
+    /// `None` when no SMTP server is configured: the server sends no mail.
+    pub mailer: Option<Mailer>,
+    /// Web Push: the VAPID key and the HTTP client to push services.
+    pub push: Arc<crate::push::WebPush>,
+    /// Serialises issuing e-mail links, so "count this hour's links, then
+    /// add one" cannot interleave and overshoot the per-account limit.
+    pub link_issuing: Arc<tokio::sync::Mutex<()>>,
+    /// `Some` in cluster mode (`HEARTH_REDIS_URL`): the Redis bus, presence
+    /// and shared login limits (see [`crate::bus`]).
+    pub cluster: Option<Arc<crate::bus::Cluster>>,
     pub shutdown: Shutdown,
 }
 
@@ -49,6 +68,7 @@ impl AppState {
             &config.database_url,
             hearth_store::OpenOptions {
                 sqlite_synchronous_full: config.sqlite_sync_full,
+                postgres_max_connections: config.database_max_connections,
             },
         )
         .await?;
@@ -58,18 +78,49 @@ impl AppState {
             None => load_or_create_secret(&config.data_dir.join("jwt.key"))?,
         };
         let hub = Hub::new();
-        let events = Events::new(Arc::new(LocalBus::new(hub.clone())));
+        let revoked_sessions = Arc::new(RevokedSessions::new(config.access_token_ttl));
+        let cluster = match &config.redis {
+            Some(redis) => Some(
+                crate::bus::Cluster::start(
+                    redis,
+                    hub.clone(),
+                    store.clone(),
+                    revoked_sessions.clone(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let events = match &cluster {
+            Some(c) => Events::new(c.bus.clone()),
+            None => Events::new(Arc::new(LocalBus::new(hub.clone()))),
+        };
         let presence = gateway::presence::Presence::new(events.clone(), store.clone());
+        let mut limits = RateLimits::new(&config);
+        if let Some(c) = &cluster {
+            presence.set_shared(c.presence.clone());
+            limits = limits.with_shared(c.rate_window.clone());
+        }
+        let media = Arc::new(Media::new(&config)?);
+        let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
+        let push = Arc::new(crate::push::WebPush::new(&config)?);
         Ok(AppState {
             tokens: TokenKeys::new(&secret, config.access_token_ttl),
-            limits: Arc::new(RateLimits::new(&config)),
-            revoked_sessions: Arc::new(RevokedSessions::new(config.access_token_ttl)),
+            totp_sealer: SecretSealer::new(&secret),
+            lockout: Arc::default(),
+            mailer,
+            push,
+            link_issuing: Arc::default(),
+            limits: Arc::new(limits),
+            revoked_sessions,
             config: Arc::new(config),
             store,
             hub,
             events,
             presence,
             typing: Arc::default(),
+            media,
+            cluster,
             shutdown: Shutdown::new(),
         })
     }
@@ -176,6 +227,14 @@ pub async fn serve(
         hub.close_all(hearth_protocol::gateway::close_code::SERVICE_RESTART);
     });
     let wait = shutdown.clone();
+    // Without TCP_NODELAY a small frame written right after another (an
+    // `ack` after its `message.created`) waits for the peer's delayed ACK:
+    // up to 40 ms per reply.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

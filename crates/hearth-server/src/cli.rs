@@ -35,6 +35,15 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit
     Migrate,
+    /// Copy a SQLite database into an empty PostgreSQL one (moving to cluster mode)
+    MigrateToPostgres {
+        /// The SQLite database [default: the configured database URL]
+        #[arg(long)]
+        from: Option<String>,
+        /// The PostgreSQL database, e.g. postgres://hearth@db/hearth
+        #[arg(long)]
+        to: String,
+    },
     /// Manage accounts
     #[command(subcommand)]
     User(UserCommand),
@@ -71,6 +80,22 @@ pub enum UserCommand {
         username: String,
         #[arg(long)]
         revoke: bool,
+    },
+    /// Deactivate an account: it can no longer sign in and its sessions end
+    Deactivate {
+        #[arg(long)]
+        username: String,
+    },
+    /// Let a deactivated account sign in again
+    Reactivate {
+        #[arg(long)]
+        username: String,
+    },
+    /// Turn off two-factor authentication for a user who lost their device and recovery codes
+    #[command(name = "disable-2fa")]
+    Disable2fa {
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -159,6 +184,31 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
                 "{} is {} a server admin",
                 user.username,
                 if revoke { "no longer" } else { "now" }
+            );
+        }
+        UserCommand::Deactivate { username } => {
+            let user = find(username).await?;
+            state.store.set_deactivated(user.id, true).await?;
+            let revoked = state.store.revoke_user_sessions(user.id, None).await?;
+            // A running server learns of the revocation when tokens next
+            // refresh: within the access-token lifetime.
+            println!(
+                "{} deactivated; {} session(s) signed out",
+                user.username,
+                revoked.len()
+            );
+        }
+        UserCommand::Reactivate { username } => {
+            let user = find(username).await?;
+            state.store.set_deactivated(user.id, false).await?;
+            println!("{} can sign in again", user.username);
+        }
+        UserCommand::Disable2fa { username } => {
+            let user = find(username).await?;
+            state.store.disable_totp(user.id).await?;
+            println!(
+                "two-factor authentication of {} is off; recovery codes are void",
+                user.username
             );
         }
     }

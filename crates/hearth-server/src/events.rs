@@ -13,6 +13,10 @@ pub trait Bus: Send + Sync + 'static {
     fn is_healthy(&self) -> bool {
         true
     }
+    /// A login session was revoked on this node: the others must stop
+    /// honouring its access tokens and close its gateway connections too.
+    /// (This node has done both already.)
+    fn session_revoked(&self, _session: hearth_protocol::SessionId) {}
 }
 
 /// The single-node bus: delivery is a function call.
@@ -59,5 +63,9 @@ impl Events {
 
     pub fn is_healthy(&self) -> bool {
         self.bus.is_healthy()
+    }
+
+    pub fn session_revoked(&self, session: hearth_protocol::SessionId) {
+        self.bus.session_revoked(session);
     }
 }

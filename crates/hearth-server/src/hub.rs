@@ -50,6 +50,18 @@ impl Frame {
     }
 }
 
+/// What became of a pushed frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    Queued,
+    /// A droppable frame (typing, presence) skipped for a lagging session.
+    Skipped,
+    /// The session was already closed.
+    Closed,
+    /// This frame overflowed the queue, which is now closed with 4008.
+    Overflowed,
+}
+
 /// One gateway session's outgoing queue.
 pub struct SessionQueue {
     pub user_id: UserId,
@@ -58,6 +70,8 @@ pub struct SessionQueue {
     frames: Mutex<VecDeque<Frame>>,
     capacity: usize,
     notify: Notify,
+    /// Wakes the session's reader when the queue is closed.
+    closed: Notify,
     /// 0 while open; otherwise the close code the writer must send.
     close_code: AtomicU16,
 }
@@ -70,41 +84,60 @@ impl SessionQueue {
             frames: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
             capacity,
             notify: Notify::new(),
+            closed: Notify::new(),
             close_code: AtomicU16::new(0),
         }
     }
 
-    /// Queues a frame. Returns false if the session is closed or was just
-    /// closed for overflowing.
-    pub fn push(&self, frame: Frame) -> bool {
+    /// Queues a frame, or closes the session with 4008 if it is full.
+    pub fn push(&self, frame: Frame) -> Pushed {
         if self.close_code.load(Ordering::Acquire) != 0 {
-            return false;
+            return Pushed::Closed;
         }
         let mut q = match self.frames.lock() {
             Ok(q) => q,
             Err(poisoned) => poisoned.into_inner(),
         };
         if frame.droppable && q.len() * 2 >= self.capacity {
-            return true;
+            return Pushed::Skipped;
         }
         if q.len() >= self.capacity {
             q.clear();
             drop(q);
-            self.close(close_code::RESUME);
-            return false;
+            // Concurrent pushes may all find it full; one of them closes it.
+            return if self.close(close_code::RESUME) {
+                Pushed::Overflowed
+            } else {
+                Pushed::Closed
+            };
         }
         q.push_back(frame);
         drop(q);
         self.notify.notify_one();
-        true
+        Pushed::Queued
     }
 
-    /// Asks the writer to close the connection with `code` (the first code wins).
-    pub fn close(&self, code: u16) {
-        let _ = self
+    /// Asks the writer to close the connection with `code` (the first code
+    /// wins). Returns whether this call closed it.
+    pub fn close(&self, code: u16) -> bool {
+        let first = self
             .close_code
-            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
         self.notify.notify_one();
+        self.closed.notify_waiters();
+        first
+    }
+
+    /// Resolves once the queue is closed (for any reason).
+    pub async fn closed(&self) {
+        let mut notified = std::pin::pin!(self.closed.notified());
+        // Registered before the check, so a close in between still wakes us.
+        notified.as_mut().enable();
+        if self.close_code().is_some() {
+            return;
+        }
+        notified.await;
     }
 
     pub fn close_code(&self) -> Option<u16> {
@@ -361,10 +394,10 @@ impl Hub {
                     if except == Some(q.session_id) {
                         continue;
                     }
-                    if q.push(frame.clone()) {
-                        delivered += 1;
-                    } else if q.close_code() == Some(close_code::RESUME) {
-                        overflowed += 1;
+                    match q.push(frame.clone()) {
+                        Pushed::Queued => delivered += 1,
+                        Pushed::Overflowed => overflowed += 1,
+                        Pushed::Skipped | Pushed::Closed => {}
                     }
                 }
             }

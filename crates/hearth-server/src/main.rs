@@ -26,6 +26,9 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Some(Command::MigrateToPostgres { from, to }) => {
+            hearth_server::transfer::run(&config, from, &to).await
+        }
         Some(Command::User(cmd)) => hearth_server::cli::run_user_command(config, cmd).await,
     }
 }

@@ -1,5 +1,8 @@
 //! Rate limits: per IP for login and registration, per user for sends.
-//! GCRA limiters from `governor`, keyed in memory on this node.
+//! GCRA limiters from `governor`, keyed in memory on this node. In cluster
+//! mode the per-IP login limit is counted in Redis instead (a fixed window,
+//! see `bus::ratelimit`), so switching nodes does not reset it; the local
+//! limiter stands in whenever Redis does not answer.
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -8,11 +11,17 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use hearth_protocol::UserId;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use crate::bus::ratelimit::{SharedWindow, Verdict};
 
 pub struct RateLimits {
     auth: DefaultKeyedRateLimiter<IpAddr>,
     send: DefaultKeyedRateLimiter<UserId>,
     clock: DefaultClock,
+    auth_per_minute: u32,
+    /// Cluster mode: the login window shared by every node.
+    shared: Option<Arc<SharedWindow>>,
 }
 
 fn nz(n: u32) -> NonZeroU32 {
@@ -29,7 +38,15 @@ impl RateLimits {
             auth: DefaultKeyedRateLimiter::keyed(auth),
             send: DefaultKeyedRateLimiter::keyed(send),
             clock: DefaultClock::default(),
+            auth_per_minute: config.auth_rate_per_minute,
+            shared: None,
         }
+    }
+
+    /// Counts login attempts in `window` (shared by the cluster) from now on.
+    pub fn with_shared(mut self, window: Arc<SharedWindow>) -> Self {
+        self.shared = Some(window);
+        self
     }
 
     fn verdict<K: std::hash::Hash + Eq + Clone>(
@@ -43,7 +60,21 @@ impl RateLimits {
         })
     }
 
-    pub fn check_auth(&self, ip: IpAddr) -> ApiResult<()> {
+    pub async fn check_auth(&self, ip: IpAddr) -> ApiResult<()> {
+        if let Some(shared) = &self.shared {
+            match shared
+                .check("auth", &ip.to_string(), self.auth_per_minute)
+                .await
+            {
+                Ok(Verdict::Allowed) => return Ok(()),
+                Ok(Verdict::Limited { retry_after }) => {
+                    return Err(ApiError::rate_limited(retry_after));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared rate limit unavailable; limiting locally");
+                }
+            }
+        }
         self.verdict(&self.auth, &ip)
     }
 

@@ -1,17 +1,73 @@
-//! Background upkeep, stopped by the shutdown signal.
+//! Background upkeep, stopped by the shutdown signal: pruning rate-limit
+//! state every minute; every hour, deleting orphaned uploads and the staging
+//! files of interrupted ones; every minute when mail is configured, the
+//! e-mail digests that are due.
 
 use crate::app::AppState;
-use std::time::Duration;
+use crate::media::cleanup;
+use std::time::{Duration, SystemTime};
+use time::OffsetDateTime;
+
+/// How often orphaned uploads are looked for (also once at start).
+const MEDIA_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// How often due e-mail digests are looked for.
+const DIGEST_EVERY: Duration = Duration::from_secs(60);
 
 pub fn spawn_background(state: &AppState) {
-    let state = state.clone();
+    if state.mailer.is_some() {
+        let mailing = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(DIGEST_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = mailing.shutdown.wait() => return,
+                }
+                tokio::select! {
+                    r = crate::service::digest::send_digests(&mailing, OffsetDateTime::now_utc()) => {
+                        if let Err(e) = r {
+                            tracing::error!(error = ?e, "e-mail digests failed");
+                        }
+                    }
+                    _ = mailing.shutdown.wait() => return,
+                }
+            }
+        });
+    }
+    let pruning = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = tick.tick() => state.limits.prune(),
-                _ = state.shutdown.wait() => return,
+                _ = tick.tick() => pruning.limits.prune(),
+                _ = pruning.shutdown.wait() => return,
             }
         }
     });
+    let sweeping = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(MEDIA_SWEEP_EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = sweeping.shutdown.wait() => return,
+            }
+            tokio::select! {
+                _ = sweep_media(&sweeping) => {}
+                _ = sweeping.shutdown.wait() => return,
+            }
+        }
+    });
+}
+
+async fn sweep_media(state: &AppState) {
+    if let Err(e) = cleanup::sweep_orphans(state, OffsetDateTime::now_utc()).await {
+        tracing::error!(error = ?e, "orphan upload sweep failed");
+    }
+    match cleanup::sweep_staging(&state.media, SystemTime::now(), cleanup::STAGING_AGE).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "stale upload staging files deleted"),
+        Err(e) => tracing::error!(error = ?e, "upload staging sweep failed"),
+    }
 }

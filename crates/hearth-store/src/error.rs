@@ -32,12 +32,33 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
+            sqlx::Error::Database(db) if is_transient_postgres(db.as_ref()) => {
                 StoreError::Unavailable(e)
             }
             _ => StoreError::Backend(e),
         }
     }
+}
+
+/// PostgreSQL errors that say "not now" rather than "never": the server is
+/// shutting down or restarting (57P0x), the connection broke (class 08), it
+/// has no connection slot left (53300), or a transaction lost a race it may
+/// simply retry (40001, 40P01). A client may retry these, so they answer 503.
+fn is_transient_postgres(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
+        return false;
+    };
+    let code = pg.code();
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "53300" | "40001" | "40P01"
+        )
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

@@ -1,6 +1,7 @@
 //! Rows as the store holds them. The server turns these into wire DTOs.
 
 use hearth_protocol::dto::{Role, RoomKind};
+use hearth_protocol::notifications::NotifyLevel;
 use hearth_protocol::{MessageId, RoomId, SessionId, UploadId, UserId};
 use time::OffsetDateTime;
 
@@ -16,6 +17,12 @@ pub struct UserRecord {
     pub avatar: Option<UploadId>,
     pub is_admin: bool,
     pub deactivated: bool,
+    /// The owner proved they receive mail at `email`.
+    pub email_verified: bool,
+    /// Logins need a TOTP code (see [`crate::SecurityStore`]).
+    pub totp_enabled: bool,
+    /// Do-not-disturb (no pushes, no mail) until then; `None`: off.
+    pub dnd_until: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
 }
 
@@ -128,6 +135,18 @@ pub struct MemberRecord {
     pub muted: bool,
     /// A banned user keeps a row (so the ban sticks) but is not a member.
     pub banned: bool,
+    /// The level the member chose; `None` follows the room kind's default
+    /// (see [`default_notify_level`]).
+    pub notify_level: Option<NotifyLevel>,
+}
+
+/// The notification level of a member who chose none: every message of a
+/// DM, mentions elsewhere.
+pub fn default_notify_level(kind: RoomKind) -> NotifyLevel {
+    match kind {
+        RoomKind::Dm => NotifyLevel::All,
+        RoomKind::Group | RoomKind::Channel => NotifyLevel::Mentions,
+    }
 }
 
 /// One row of a user's room list.
@@ -206,3 +225,140 @@ pub struct ReactionRecord {
 
 /// At most this many distinct emoji on one message.
 pub const MAX_DISTINCT_REACTIONS: i64 = 20;
+
+/// An uploaded file as the store knows it; the bytes live in blob storage
+/// under `sha256`, shared by every upload of the same content.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UploadRecord {
+    pub id: UploadId,
+    pub uploader_id: UserId,
+    /// Sanitised by the server.
+    pub filename: String,
+    /// Sniffed from the bytes.
+    pub content_type: String,
+    pub size: i64,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration_ms: Option<u32>,
+    /// At most 256 samples.
+    pub waveform: Option<Vec<u8>>,
+    /// Content type of the server-made renditions (thumbnail, avatar), for
+    /// images; `None` when there are none.
+    pub preview_type: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user's two-factor state, as [`crate::SecurityStore`] keeps it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TotpState {
+    /// The secret as the server sealed it; set by setup, kept while enabled.
+    pub secret: Option<String>,
+    pub enabled: bool,
+    /// The latest time step whose code was accepted.
+    pub last_step: Option<i64>,
+}
+
+/// What a link sent by e-mail is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EmailTokenPurpose {
+    PasswordReset,
+    VerifyEmail,
+}
+
+impl EmailTokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "password_reset",
+            Self::VerifyEmail => "verify_email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "password_reset" => Some(Self::PasswordReset),
+            "verify_email" => Some(Self::VerifyEmail),
+            _ => None,
+        }
+    }
+}
+
+/// A single-use token sent by e-mail; the store knows only its hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailTokenRecord {
+    /// SHA-256 (hex) of the token in the link.
+    pub hash: String,
+    pub user_id: UserId,
+    pub purpose: EmailTokenPurpose,
+    /// The address the link was sent to.
+    pub email: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewEmailToken {
+    pub hash: String,
+    pub user_id: UserId,
+    pub purpose: EmailTokenPurpose,
+    pub email: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A message search (see [`crate::SearchStore`]).
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    /// Whose readable messages: those of rooms they are a member of now.
+    pub user: UserId,
+    /// The user's words as typed; each backend escapes them itself.
+    pub text: String,
+    pub room: Option<RoomId>,
+    /// Only messages this user posted under their name (never anonymous ones).
+    pub from: Option<UserId>,
+    /// Only messages created before this time.
+    pub before: Option<OffsetDateTime>,
+    /// Only messages created at or after this time.
+    pub after: Option<OffsetDateTime>,
+    pub has: Option<hearth_protocol::search::SearchHas>,
+    /// Only hits whose [`SearchHit::position`] is below this (the next page).
+    pub before_position: Option<i64>,
+    pub limit: u32,
+}
+
+/// One message found by a search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchHit {
+    pub message: MessageRecord,
+    /// Plain text around the matches, on one line, `…` where cut.
+    pub snippet: String,
+    /// The matched words in `snippet`: `[start, end)` in chars, ascending.
+    pub highlights: Vec<(u32, u32)>,
+    /// The hit's place in the newest-first order (larger is newer); opaque
+    /// to callers, who only pass it back as `before_position`.
+    pub position: i64,
+}
+
+/// A browser's Web Push subscription.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushSubscriptionRecord {
+    pub id: uuid::Uuid,
+    pub user_id: UserId,
+    /// The push service URL; unique: one browser, one subscription.
+    pub endpoint: String,
+    /// The browser's P-256 public key (base64url).
+    pub p256dh: String,
+    /// The browser's auth secret (base64url).
+    pub auth: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user who may be mailed a digest, and where their next digest starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DigestRecipient {
+    pub user: UserRecord,
+    /// Messages created up to this time were covered by earlier digests.
+    pub since: OffsetDateTime,
+}

@@ -5,13 +5,24 @@ use crate::error::StoreResult;
 use crate::records::*;
 use async_trait::async_trait;
 use hearth_protocol::dto::Role;
-use hearth_protocol::{MessageId, RoomId, SessionId, UserId};
+use hearth_protocol::notifications::NotifyLevel;
+use hearth_protocol::{MessageId, RoomId, SessionId, UploadId, UserId};
 use time::OffsetDateTime;
 
 /// The whole store. Held as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + RoomStore + MessageStore + Send + Sync + 'static
+    UserStore
+    + SessionStore
+    + RoomStore
+    + MessageStore
+    + UploadStore
+    + SecurityStore
+    + SearchStore
+    + NotificationStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> StoreResult<()>;
@@ -200,4 +211,167 @@ pub trait MessageStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<MessageRecord>>;
+}
+
+/// Uploads and who may see them. A message's attachments are recorded by
+/// [`MessageStore::insert_message`] and forgotten when it is deleted, so an
+/// upload is "shared" exactly while a live message carries it.
+#[async_trait]
+pub trait UploadStore: Send + Sync {
+    /// Records an upload. `Conflict("upload")` if the id is taken.
+    async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
+    async fn upload_by_id(&self, id: UploadId) -> StoreResult<UploadRecord>;
+    /// The uploads found among `ids`, in no particular order.
+    async fn uploads_by_ids(&self, ids: &[UploadId]) -> StoreResult<Vec<UploadRecord>>;
+    /// Any one upload with these bytes (to reuse what was learnt from them).
+    async fn upload_by_sha256(&self, sha256: &str) -> StoreResult<Option<UploadRecord>>;
+    /// Whether some upload still references the blob `sha256`.
+    async fn sha256_in_use(&self, sha256: &str) -> StoreResult<bool>;
+    /// Whether `upload` is attached to a non-deleted message of a room where
+    /// `user` is a member (not banned).
+    async fn upload_shared_with(&self, upload: UploadId, user: UserId) -> StoreResult<bool>;
+    /// Deletes up to `limit` uploads created before `cutoff` that no live
+    /// message carries and that are no user's or room's avatar; returns them
+    /// (their blobs may now be unreferenced: see [`UploadStore::sha256_in_use`]).
+    async fn delete_orphan_uploads(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<UploadRecord>>;
+}
+
+/// Account security: two-factor state and recovery codes, single-use e-mail
+/// links, deactivation and deletion of accounts.
+#[async_trait]
+pub trait SecurityStore: Send + Sync {
+    /// `NotFound` for an unknown user.
+    async fn totp_state(&self, user: UserId) -> StoreResult<TotpState>;
+    /// Stores a new secret, not yet enabled (setup may be repeated until
+    /// [`SecurityStore::enable_totp`]). `Conflict("totp")` when two-factor is
+    /// already on; `NotFound` for an unknown user.
+    async fn set_pending_totp(&self, user: UserId, sealed_secret: &str) -> StoreResult<()>;
+    /// Turns two-factor on with the pending secret, records `step` as used,
+    /// and replaces every recovery code with `recovery_hashes`, all at once.
+    /// `Conflict("totp")` when already on; `NotFound` when no secret is pending.
+    async fn enable_totp(
+        &self,
+        user: UserId,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> StoreResult<()>;
+    /// Turns two-factor off and forgets the secret and the recovery codes.
+    async fn disable_totp(&self, user: UserId) -> StoreResult<()>;
+    /// Records that the code of time step `step` was used. False, changing
+    /// nothing, when that step or a later one was already used (a replay).
+    async fn claim_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Spends an unused recovery code; false when it is unknown or used.
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// How many unused recovery codes `user` has.
+    async fn recovery_codes_left(&self, user: UserId) -> StoreResult<i64>;
+
+    /// `Conflict("email token")` if the hash exists.
+    async fn insert_email_token(&self, new: NewEmailToken) -> StoreResult<()>;
+    /// How many tokens of `purpose` were made for `user` at or after `since`.
+    async fn count_email_tokens_since(
+        &self,
+        user: UserId,
+        purpose: EmailTokenPurpose,
+        since: OffsetDateTime,
+    ) -> StoreResult<i64>;
+    /// Spends the token with this hash if it is for `purpose`, unused and
+    /// unexpired at `now` — and with it every other unused token of the same
+    /// user and purpose (an older link dies when a newer one is used).
+    /// Returns the token, or `None` when it cannot be used.
+    async fn consume_email_token(
+        &self,
+        hash: &str,
+        purpose: EmailTokenPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<EmailTokenRecord>>;
+    /// Marks the user's e-mail address verified if it still is `email`
+    /// (case-insensitively); false, changing nothing, otherwise.
+    async fn mark_email_verified(&self, user: UserId, email: &str) -> StoreResult<bool>;
+
+    /// Deactivates (or reactivates) an account; its data stays.
+    /// `NotFound` for an unknown user.
+    async fn set_deactivated(&self, user: UserId, deactivated: bool) -> StoreResult<()>;
+    /// Deletes an account at its owner's request: it is deactivated and loses
+    /// its display name (now "deleted user"), bio, status, avatar, e-mail,
+    /// password, two-factor state, recovery codes and e-mail tokens. The id
+    /// stays (old messages keep their sender) and so does the username, which
+    /// stays reserved. Returns the scrubbed record.
+    async fn scrub_user(&self, user: UserId) -> StoreResult<UserRecord>;
+}
+
+/// Full-text search over messages.
+#[async_trait]
+pub trait SearchStore: Send + Sync {
+    /// Messages matching `query.text` that `query.user` may read now: not
+    /// deleted, in rooms where the user is a member (not banned) at the time
+    /// of the query. Every word of the text must match (the last one also as
+    /// a prefix), ignoring case and, as far as the backend's tokenizer folds
+    /// them, accents. Newest first by `position`, at most `query.limit`.
+    ///
+    /// The text is raw user input: the backend escapes it, so no text is an
+    /// error (operators, quotes, stars, punctuation are plain characters), and
+    /// text without a searchable word finds nothing.
+    async fn search_messages(&self, query: &SearchQuery) -> StoreResult<Vec<SearchHit>>;
+}
+
+/// Notification settings, Web Push subscriptions and e-mail digests.
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Sets the member's level; `None` returns to the room kind's default.
+    /// `NotFound` unless `user` is a member (not banned).
+    async fn set_notify_level(
+        &self,
+        room: RoomId,
+        user: UserId,
+        level: Option<NotifyLevel>,
+    ) -> StoreResult<MemberRecord>;
+    /// Members (not banned) who chose `level` explicitly.
+    async fn members_with_notify_level(
+        &self,
+        room: RoomId,
+        level: NotifyLevel,
+    ) -> StoreResult<Vec<UserId>>;
+    /// Turns do-not-disturb on until `until`, or off (`None`).
+    async fn set_dnd_until(
+        &self,
+        user: UserId,
+        until: Option<OffsetDateTime>,
+    ) -> StoreResult<UserRecord>;
+    /// Stores a subscription. One endpoint is one browser: a known endpoint
+    /// is taken over (user and keys replaced), keeping its id.
+    async fn upsert_push_subscription(&self, sub: &PushSubscriptionRecord) -> StoreResult<()>;
+    /// The user's subscriptions, oldest first.
+    async fn push_subscriptions(&self, user: UserId) -> StoreResult<Vec<PushSubscriptionRecord>>;
+    /// Deletes the subscription with this endpoint — only if it is `user`'s,
+    /// when given. Whether one was deleted.
+    async fn delete_push_subscription(
+        &self,
+        endpoint: &str,
+        user: Option<UserId>,
+    ) -> StoreResult<bool>;
+    /// Users who may be mailed a digest at `now`: active, with an e-mail
+    /// address, not in do-not-disturb.
+    async fn digest_recipients(&self, now: OffsetDateTime) -> StoreResult<Vec<DigestRecipient>>;
+    /// The user's unread messages that notify them by mention (of them or
+    /// @room) or as a DM — from others, not deleted, after their read marker,
+    /// in rooms whose level for them is not `none` — created in
+    /// `(since, until]`, oldest first, at most `limit`.
+    async fn digest_messages(
+        &self,
+        user: UserId,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>>;
+    /// Records that messages created up to `at` have been mailed.
+    async fn set_digest_watermark(&self, user: UserId, at: OffsetDateTime) -> StoreResult<()>;
 }

@@ -154,3 +154,30 @@ async fn conformance_cases_can_be_called_directly() {
     let test_store = fresh_sqlite().await;
     conformance::within_timeout(conformance::the_first_user_is_admin(test_store.store())).await;
 }
+
+/// The access check behind every attachment download walks indexes only:
+/// no table is scanned, however many uploads, messages or members there are.
+#[tokio::test]
+async fn the_upload_access_check_uses_indexes_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("hearth.db");
+    let _store = SqliteStore::open(&sqlite_url(&path)).await.expect("open");
+    let mut conn = inspect(&path).await;
+    let plan: Vec<String> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM message_attachments ma \
+         JOIN messages m ON m.id = ma.message_id \
+         JOIN members mem ON mem.room_id = m.room_id AND mem.user_id = ?2 \
+         WHERE ma.upload_id = ?1 AND m.deleted = 0 AND mem.banned = 0)",
+    )
+    .bind(uuid::Uuid::nil())
+    .bind(uuid::Uuid::nil())
+    .fetch_all(&mut conn)
+    .await
+    .map(|rows: Vec<(i64, i64, i64, String)>| rows.into_iter().map(|r| r.3).collect())
+    .expect("query plan");
+    assert!(
+        plan.iter()
+            .all(|step| !step.starts_with("SCAN") || step == "SCAN CONSTANT ROW"),
+        "{plan:#?}"
+    );
+}

@@ -58,6 +58,45 @@ export default class Api {
   login(fields) {
     return this.request('POST', '/auth/login', { body: fields, auth: false });
   }
+  changePassword(currentPassword, newPassword) {
+    return this.request('POST', '/auth/password', {
+      body: { current_password: currentPassword, new_password: newPassword },
+    });
+  }
+  requestPasswordReset(email) {
+    return this.request('POST', '/auth/password-reset/request', { body: { email }, auth: false });
+  }
+  confirmPasswordReset(token, password) {
+    return this.request('POST', '/auth/password-reset/confirm', { body: { token, password }, auth: false });
+  }
+  requestEmailVerification() {
+    return this.request('POST', '/auth/verify-email/request');
+  }
+  confirmEmailVerification(token) {
+    return this.request('POST', '/auth/verify-email/confirm', { body: { token }, auth: false });
+  }
+
+  // two-factor
+  totpSetup() {
+    return this.request('POST', '/auth/totp/setup');
+  }
+  totpEnable(code) {
+    return this.request('POST', '/auth/totp/enable', { body: { code } });
+  }
+  totpDisable(password, code) {
+    return this.request('POST', '/auth/totp/disable', { body: { password, code } });
+  }
+
+  // sessions
+  sessions() {
+    return this.request('GET', '/sessions');
+  }
+  revokeSession(id) {
+    return this.request('DELETE', `/sessions/${id}`);
+  }
+  revokeOtherSessions() {
+    return this.request('POST', '/sessions/revoke-others');
+  }
 
   // users
   me() {
@@ -65,6 +104,9 @@ export default class Api {
   }
   updateMe(patch) {
     return this.request('PATCH', '/users/me', { body: patch });
+  }
+  deleteMe(password) {
+    return this.request('DELETE', '/users/me', { body: { password } });
   }
   searchUsers(q) {
     return this.request('GET', '/users', { query: { q } });
@@ -114,6 +156,10 @@ export default class Api {
   }
   markRead(id, seq) {
     return this.request('POST', `/rooms/${id}/read`, { body: { seq } });
+  }
+  /** `level`: 'all' | 'mentions' | 'none', or null for the room kind's default. */
+  setRoomNotifications(id, level) {
+    return this.request('PATCH', `/rooms/${id}/notifications`, { body: { level } });
   }
 
   // messages

@@ -37,18 +37,42 @@ export default class AppView {
     this.#session.on('user', () => {
       if (!this.#chat && this.#session.signedIn) this.#showShell();
     });
-    if (this.#session.signedIn) this.#showShell();
+    const link = AppView.#emailLink();
+    if (link) history.replaceState(null, '', location.pathname + location.search);
+    if (link?.route === 'verify-email') this.#verifyEmail(link.token);
+    if (link?.route === 'reset-password') {
+      // The reset ends every session anyway; this browser starts signed out.
+      if (this.#session.signedIn) this.#session.lose();
+      this.#showAuth({ resetToken: link.token });
+    } else if (this.#session.signedIn) this.#showShell();
     else this.#showAuth();
   }
 
-  #showAuth() {
+  /** `#/reset-password/TOKEN` or `#/verify-email/TOKEN`: a link from an e-mail. */
+  static #emailLink() {
+    const m = /^#\/(reset-password|verify-email)\/([A-Za-z0-9_-]{16,128})$/.exec(location.hash);
+    return m ? { route: m[1], token: m[2] } : null;
+  }
+
+  async #verifyEmail(token) {
+    try {
+      await this.#api.confirmEmailVerification(token);
+      this.#toasts.show('Your e-mail address is verified.');
+      if (this.#session.signedIn) this.#session.user = await this.#api.me();
+    } catch (err) {
+      const text = err.code === 'invalid_token' ? 'That verification link is invalid, expired or already used.' : err.message;
+      this.#toasts.show(text, { kind: 'error' });
+    }
+  }
+
+  #showAuth({ resetToken = null } = {}) {
     this.#shell?.disconnect();
     this.#chat?.stop();
     this.#shell = null;
     this.#chat = null;
     this.#media.clear();
     document.title = 'Sign in · Hearth';
-    const view = new AuthView({ api: this.#api, session: this.#session });
+    const view = new AuthView({ api: this.#api, session: this.#session, resetToken });
     this.#root.replaceChildren(view.el);
     this.#root.dataset.screen = 'auth';
     view.focus();

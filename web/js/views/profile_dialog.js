@@ -2,13 +2,14 @@ import Dom from '../helpers/dom.js';
 import Avatar from '../helpers/avatar.js';
 import Theme from '../helpers/theme.js';
 import ModalView from './modal_view.js';
+import SecurityView from './security_view.js';
 
-/** The user's profile, appearance, notifications and sign-out. */
+/** The user's profile, appearance, notifications, security and sign-out. */
 export default class ProfileDialog {
   #ctx;
   #modal;
 
-  /** @param ctx {chat, session, uploader, notifier, signOut} */
+  /** @param ctx {chat, session, uploader, notifier, toast, signOut} */
   constructor(ctx) {
     this.#ctx = ctx;
     this.#modal = new ModalView('Profile & settings', { className: 'modal--profile' });
@@ -74,6 +75,16 @@ export default class ProfileDialog {
       Dom.h('div', { class: 'settings-row' }, Dom.h('div', null, Dom.h('strong', null, 'Desktop notifications'), Dom.h('p', { class: 'field__hint' }, 'For mentions and direct messages while Hearth is in the background.')), notifBtn),
       error,
     );
+    const security = new SecurityView({
+      api: chat.api,
+      session,
+      toast: this.#ctx.toast,
+      onAccountGone: () => {
+        this.#modal.close();
+        session.lose();
+      },
+    });
+    this.#modal.body.append(security.el);
     this.#modal.footer.append(
       Dom.h('button', { class: 'btn btn--ghost btn--danger-text', type: 'button', onclick: () => {
         this.#modal.close();

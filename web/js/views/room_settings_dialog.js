@@ -4,7 +4,7 @@ import RoomList from '../models/room_list.js';
 import MemberList from '../models/member_list.js';
 import ModalView from './modal_view.js';
 
-/** Name, topic, description, avatar and anonymous posting of a room; leave and archive. */
+/** Name, topic, description, avatar and anonymous posting of a room; the caller's notification level; leave and archive. */
 export default class RoomSettingsDialog {
   #ctx;
   #roomId;
@@ -52,18 +52,18 @@ export default class RoomSettingsDialog {
     };
     const field = (id, label, input, hint) => Dom.h('div', { class: 'field' }, Dom.h('label', { class: 'field__label', for: id }, label), input, hint && Dom.h('p', { class: 'field__hint' }, hint));
     if (room.kind !== 'dm') {
-      this.#modal.body.append(
+      Dom.append(this.#modal.body, [
         Dom.h('div', { class: 'avatar-edit' }, avatarSlot, canEdit && Dom.h('button', { class: 'btn btn--secondary btn--sm', type: 'button', onclick: () => fileInput.click() }, 'Change picture'), fileInput),
         field('rs-name', 'Name', name),
         field('rs-topic', 'Topic', topic),
         field('rs-desc', 'Description', description),
         Dom.h('label', { class: 'check check--block', for: 'rs-anon' }, anon, Dom.h('span', null, Dom.h('strong', null, 'Allow anonymous posts'), Dom.h('span', { class: 'field__hint' }, 'Members can post without showing their name. Moderators can still remove posts.'))),
         !canEdit && Dom.h('p', { class: 'field__hint' }, 'Only admins can change these settings.'),
-      );
+      ]);
     } else {
       this.#modal.body.append(Dom.h('p', { class: 'modal__text' }, `Direct messages with ${RoomList.name(room)}.`));
     }
-    this.#modal.body.append(error);
+    this.#modal.body.append(this.#notificationField(room, show), error);
     const danger = Dom.h('div', { class: 'modal__danger' });
     if (room.kind !== 'dm') {
       danger.append(Dom.h('button', { class: 'btn btn--ghost btn--danger-text', type: 'button', onclick: async () => {
@@ -110,5 +110,37 @@ export default class RoomSettingsDialog {
         }
       } }, 'Save'));
     }
+  }
+  /** The caller's notification level here; saved as soon as it changes. */
+  #notificationField(room, show) {
+    const { chat } = this.#ctx;
+    const fallback = room.kind === 'dm' ? 'all messages' : 'mentions';
+    const select = Dom.h(
+      'select',
+      { class: 'input', id: 'rs-notify' },
+      Dom.h('option', { value: 'all' }, 'All messages'),
+      Dom.h('option', { value: 'mentions' }, room.kind === 'dm' ? 'Mentions (every message in a DM)' : 'Mentions and @room'),
+      Dom.h('option', { value: 'none' }, 'Nothing'),
+    );
+    select.value = room.notification_level ?? (room.kind === 'dm' ? 'all' : 'mentions');
+    select.addEventListener('change', async () => {
+      select.disabled = true;
+      try {
+        const saved = await chat.api.setRoomNotifications(room.id, select.value);
+        chat.rooms.patch(room.id, { notification_level: saved.level });
+        show(null);
+      } catch (err) {
+        show(err.message);
+      } finally {
+        select.disabled = false;
+      }
+    });
+    return Dom.h(
+      'div',
+      { class: 'field' },
+      Dom.h('label', { class: 'field__label', for: 'rs-notify' }, 'Notifications'),
+      select,
+      Dom.h('p', { class: 'field__hint' }, `Alerts, pushes and e-mail for this room. Default: ${fallback}.`),
+    );
   }
 }

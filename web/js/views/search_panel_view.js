@@ -76,7 +76,7 @@ export default class SearchPanelView {
       this.#render(page.results ?? [], q);
     } catch (err) {
       if (seq !== this.#seq) return;
-      this.#hint(err.status === 404 && err.code !== 'not_found' ? 'Search is not available on this server yet.' : err.status === 404 ? 'Search is not available on this server yet.' : `Search failed: ${err.message}`);
+      this.#hint(err.status === 404 ? 'Search is not available on this server yet.' : `Search failed: ${err.message}`);
     }
   }
 
@@ -89,14 +89,14 @@ export default class SearchPanelView {
       this.#hint(`No messages match “${q}”.`);
       return;
     }
-    const { chat, router } = this.#ctx;
+    const { chat } = this.#ctx;
     Dom.replace(
       this.#results,
       Dom.h('p', { class: 'search-results__count' }, `${results.length} result${results.length === 1 ? '' : 's'}`),
       Dom.h(
         'ul',
         { class: 'search-results__list', role: 'list' },
-        results.map(({ message, room_id, snippet }) => {
+        results.map(({ message, room_id, snippet, highlights }) => {
           const room = chat.rooms.get(room_id);
           const who = message.sender?.display_name || message.sender?.username || 'Anonymous';
           return Dom.h(
@@ -115,14 +115,35 @@ export default class SearchPanelView {
                   Dom.h('strong', null, who),
                   Dom.h('span', null, ` in ${room ? (room.kind === 'channel' ? '#' : '') + RoomList.name(room) : 'a room'} · ${Format.when(message.created_at)}`),
                 ),
-                Dom.h('span', { class: 'search-hit__snippet' }, SearchPanelView.#highlight(Markdown.plain(snippet || message.body), q)),
+                Dom.h('span', { class: 'search-hit__snippet' }, Array.isArray(highlights) && typeof snippet === 'string'
+                  ? SearchPanelView.#marked(snippet, highlights)
+                  : SearchPanelView.#highlight(Markdown.plain(String(snippet || message.body).replace(/<\/?(?:b|mark|em|strong)>/g, '')), q)),
               ),
             ),
           );
         }),
       ),
     );
-    void router;
+  }
+
+  /**
+   * The server's plain-text snippet with its matches (`[start, end)` offsets
+   * in code points) as text nodes and <mark>; Markdown markers are dropped
+   * from the text around them.
+   */
+  static #marked(snippet, highlights) {
+    const chars = Array.from(snippet);
+    const plain = (from, to) => chars.slice(from, to).join('').replace(/```[\w+-]*/g, '').replace(/(\*\*|__|~~|`)/g, '');
+    const frag = document.createDocumentFragment();
+    let last = 0;
+    for (const h of highlights) {
+      const [start, end] = Array.isArray(h) ? h : [];
+      if (!(Number.isInteger(start) && Number.isInteger(end) && start >= last && end > start && end <= chars.length)) continue;
+      frag.append(plain(last, start), Dom.h('mark', null, chars.slice(start, end).join('')));
+      last = end;
+    }
+    frag.append(plain(last, chars.length));
+    return frag;
   }
 
   /** Marks the query words in a snippet (as text nodes and <mark>). */

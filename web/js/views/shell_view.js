@@ -236,12 +236,12 @@ export default class ShellView {
 
   #notify(d) {
     const { chat, notifier, router } = this.#ctx;
-    if ((d.kind !== 'mention' && d.kind !== 'dm') || !d.message) return;
+    if (!['mention', 'dm', 'message'].includes(d.kind) || !d.message) return;
     const room = chat.rooms.get(d.room_id);
     const who = d.message.sender?.display_name || d.message.sender?.username || 'Someone';
     const where = room && room.kind !== 'dm' ? ` in ${room.kind === 'channel' ? '#' : ''}${RoomList.name(room)}` : '';
     notifier.notify({
-      title: d.kind === 'mention' ? `${who} mentioned you${where}` : who,
+      title: d.kind === 'mention' ? `${who} mentioned you${where}` : `${who}${where}`,
       body: Markdown.plain(d.message.body) || 'Sent an attachment',
       tag: d.room_id,
       onClick: () => router.go(Router.roomHref(d.room_id)),

@@ -127,8 +127,10 @@ export default class TimelineView {
     Dom.reconcile(this.#list, this.#buildNodes());
     if (this.#stick) {
       s.scrollTop = s.scrollHeight;
-    } else if (anchor?.el.isConnected) {
-      s.scrollTop = anchor.el.offsetTop - anchor.delta;
+    } else if (anchor) {
+      // The anchor's element may have been rebuilt (e.g. it became grouped), so find it by id.
+      const el = anchor.el.isConnected ? anchor.el : this.#list.querySelector(`[data-message-id="${CSS.escape(anchor.id)}"]`);
+      if (el) s.scrollTop = el.offsetTop - anchor.delta;
     }
     if (!this.#positioned && this.#tl.loaded) {
       this.#positioned = true;
@@ -146,7 +148,7 @@ export default class TimelineView {
   #captureAnchor() {
     const top = this.#scroller.scrollTop;
     for (const el of this.#list.children) {
-      if (el.offsetTop + el.offsetHeight > top && el.classList.contains('msg')) return { el, delta: el.offsetTop - top };
+      if (el.offsetTop + el.offsetHeight > top && el.dataset.messageId) return { el, id: el.dataset.messageId, delta: el.offsetTop - top };
     }
     return null;
   }

@@ -1,18 +1,26 @@
 //! The REST API under `/api/v1`: one file per resource, each handler thin
 //! (extract → service → respond).
 
+pub mod admin;
 pub mod auth;
+pub mod avatars;
 pub mod extract;
 pub mod health;
 pub mod members;
 pub mod messages;
+pub mod notifications;
 pub mod openapi;
 pub mod rooms;
+pub mod search;
+pub mod sessions;
+pub mod totp;
+pub mod uploads;
 pub mod users;
 
 use crate::app::AppState;
 use crate::error::ApiError;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use hearth_protocol::ErrorCode;
 
@@ -23,9 +31,46 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
-        .route("/users/me", get(users::get_me).patch(users::update_me))
+        .route("/auth/password", post(auth::change_password))
+        .route(
+            "/auth/password-reset/request",
+            post(auth::request_password_reset),
+        )
+        .route(
+            "/auth/password-reset/confirm",
+            post(auth::confirm_password_reset),
+        )
+        .route(
+            "/auth/verify-email/request",
+            post(auth::request_email_verification),
+        )
+        .route(
+            "/auth/verify-email/confirm",
+            post(auth::confirm_email_verification),
+        )
+        .route("/auth/totp/setup", post(totp::setup_totp))
+        .route("/auth/totp/enable", post(totp::enable_totp))
+        .route("/auth/totp/disable", post(totp::disable_totp))
+        .route("/sessions", get(sessions::list_sessions))
+        .route(
+            "/sessions/revoke-others",
+            post(sessions::revoke_other_sessions),
+        )
+        .route(
+            "/sessions/{id}",
+            axum::routing::delete(sessions::revoke_session),
+        )
+        .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
+        .route("/admin/users/{id}/reactivate", post(admin::reactivate_user))
+        .route(
+            "/users/me",
+            get(users::get_me)
+                .patch(users::update_me)
+                .delete(users::delete_me),
+        )
         .route("/users", get(users::search_users))
         .route("/users/{id}", get(users::get_user))
+        .route("/users/{id}/avatar", get(avatars::get_user_avatar))
         .route("/rooms", get(rooms::list_rooms).post(rooms::create_room))
         .route(
             "/rooms/{id}",
@@ -33,10 +78,26 @@ pub fn router() -> Router<AppState> {
                 .patch(rooms::update_room)
                 .delete(rooms::archive_room),
         )
+        .route("/rooms/{id}/avatar", get(avatars::get_room_avatar))
         .route("/channels", get(rooms::list_channels))
         .route("/rooms/{id}/join", post(rooms::join_room))
         .route("/rooms/{id}/leave", post(rooms::leave_room))
         .route("/rooms/{id}/read", post(rooms::mark_read))
+        .route(
+            "/rooms/{id}/notifications",
+            get(notifications::get_room_notifications)
+                .patch(notifications::update_room_notifications),
+        )
+        .route("/search", get(search::search_messages))
+        .route(
+            "/push/vapid-public-key",
+            get(notifications::get_vapid_public_key),
+        )
+        .route(
+            "/push/subscriptions",
+            post(notifications::create_push_subscription)
+                .delete(notifications::delete_push_subscription),
+        )
         .route(
             "/rooms/{id}/members",
             get(members::list_members).post(members::add_members),
@@ -63,6 +124,14 @@ pub fn router() -> Router<AppState> {
             "/rooms/{id}/messages/{message_id}/pin",
             put(messages::pin_message).delete(messages::unpin_message),
         )
+        // Uploads stream past the JSON body limit; `max_upload_bytes` is
+        // enforced while they stream.
+        .route(
+            "/uploads",
+            post(uploads::create_upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/uploads/{id}", get(uploads::get_upload))
+        .route("/uploads/{id}/thumbnail", get(uploads::get_thumbnail))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -1,4 +1,4 @@
-//! `/api/v1/users`: my profile, user search, one user.
+//! `/api/v1/users`: my profile (and deleting my account), user search, one user.
 
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
@@ -7,7 +7,8 @@ use crate::error::ApiResult;
 use crate::service::accounts;
 use axum::Json;
 use axum::extract::State;
-use hearth_protocol::dto::{UpdateProfileRequest, User, UserSummary};
+use axum::http::StatusCode;
+use hearth_protocol::dto::{DeleteAccountRequest, UpdateProfileRequest, User, UserSummary};
 use hearth_protocol::{ErrorBody, UserId};
 use serde::Deserialize;
 
@@ -56,4 +57,19 @@ pub async fn get_user(
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Json<User>> {
     Ok(Json(accounts::get_user(&state, id).await?))
+}
+
+/// Delete the caller's account. Messages stay, shown as from "deleted user";
+/// the profile and e-mail address are erased, every session ends, and the
+/// username stays reserved.
+#[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", request_body = DeleteAccountRequest,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(req): ApiJson<DeleteAccountRequest>,
+) -> ApiResult<StatusCode> {
+    accounts::delete_me(&state, auth.user_id, req.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -65,16 +65,28 @@ impl TokenKeys {
     }
 }
 
-/// A new random refresh token (256 bits, URL-safe base64).
-pub fn new_refresh_token() -> String {
+/// A new random opaque token (256 bits, URL-safe base64): refresh tokens and
+/// the tokens in e-mailed links.
+pub fn new_opaque_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// What the store keeps of an opaque token: its SHA-256, hex. The tokens are
+/// random and long, so no salt or slow hash is needed.
+pub fn hash_opaque_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new random refresh token.
+pub fn new_refresh_token() -> String {
+    new_opaque_token()
+}
+
 /// What the store keeps of a refresh token.
 pub fn hash_refresh_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hash_opaque_token(token)
 }
 
 /// Loads the JWT secret from `path`, creating a random one on first start.

@@ -2,13 +2,17 @@
 //! idle when every connected session said it is idle, and offline a grace
 //! period after the last session closes (so a page reload does not flap).
 //! Changes go to the user and everyone who shares a room with them.
+//!
+//! In cluster mode this node's view is only one of several: changes go to a
+//! [`SharedPresence`] (`bus::presence`), which combines every node's view and
+//! announces the cluster-wide status instead.
 
 use crate::events::Events;
 use hearth_protocol::UserId;
 use hearth_protocol::gateway::{PresenceEvent, PresenceStatus, ServerEvent};
 use hearth_store::Store;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -21,6 +25,28 @@ struct UserPresence {
     last_seen: Option<OffsetDateTime>,
     /// Bumped on every connect, so a pending offline timer can tell it is stale.
     epoch: u64,
+    /// Bumped on every announced change. Announcing looks the audience up
+    /// asynchronously, so two quick changes could finish out of order; only
+    /// the task holding the latest version publishes, so the last word wins.
+    version: u64,
+}
+
+/// Presence kept across nodes (cluster mode).
+#[async_trait::async_trait]
+pub trait SharedPresence: Send + Sync {
+    /// This node's view of `user` changed (called in order of change); the
+    /// backend records it and announces the cluster-wide status if that
+    /// changed.
+    fn node_status(&self, user: UserId, status: PresenceStatus);
+    /// The cluster-wide presence of those of `users` who are not offline;
+    /// `None` when it cannot be read (this node's view is used instead).
+    async fn snapshot(&self, users: &[UserId]) -> Option<Vec<PresenceEvent>>;
+}
+
+/// A status change to publish, tagged with the version it set.
+struct Change {
+    status: PresenceStatus,
+    version: u64,
 }
 
 pub struct Presence {
@@ -29,6 +55,8 @@ pub struct Presence {
     events: Events,
     store: Arc<dyn Store>,
     grace: Mutex<Duration>,
+    /// Set once in cluster mode.
+    shared: OnceLock<Arc<dyn SharedPresence>>,
 }
 
 impl Presence {
@@ -38,7 +66,13 @@ impl Presence {
             events,
             store,
             grace: Mutex::new(Duration::from_secs(30)),
+            shared: OnceLock::new(),
         })
+    }
+
+    /// Shares this node's view with the cluster from now on.
+    pub fn set_shared(&self, shared: Arc<dyn SharedPresence>) {
+        let _ = self.shared.set(shared);
     }
 
     /// How long after the last session closes the user goes offline.
@@ -101,7 +135,11 @@ impl Presence {
                 match users.get_mut(&user) {
                     Some(p) if p.epoch == epoch && p.active + p.idle == 0 => {
                         p.announced = Some(PresenceStatus::Offline);
-                        Some(PresenceStatus::Offline)
+                        p.version += 1;
+                        Some(Change {
+                            status: PresenceStatus::Offline,
+                            version: p.version,
+                        })
                     }
                     _ => None,
                 }
@@ -130,7 +168,7 @@ impl Presence {
     }
 
     /// Returns the new status if it differs from the one announced.
-    fn recompute(p: &mut UserPresence) -> Option<PresenceStatus> {
+    fn recompute(p: &mut UserPresence) -> Option<Change> {
         let status = if p.active > 0 {
             PresenceStatus::Online
         } else if p.idle > 0 {
@@ -142,18 +180,26 @@ impl Presence {
             return None;
         }
         p.announced = Some(status);
-        Some(status)
+        p.version += 1;
+        Some(Change {
+            status,
+            version: p.version,
+        })
     }
 
-    fn announce(self: &Arc<Self>, user: UserId, change: Option<PresenceStatus>) {
-        let Some(status) = change else {
+    fn announce(self: &Arc<Self>, user: UserId, change: Option<Change>) {
+        let Some(Change { status, version }) = change else {
             return;
         };
-        let last_seen = if status == PresenceStatus::Offline {
-            lock(&self.users).get(&user).and_then(|p| p.last_seen)
-        } else {
-            None
-        };
+        if let Some(shared) = self.shared.get() {
+            // Reported under the lock, and only if still the latest change:
+            // the backend sees this node's changes in order.
+            let users = lock(&self.users);
+            if users.get(&user).is_some_and(|p| p.version == version) {
+                shared.node_status(user, status);
+            }
+            return;
+        }
         let this = self.clone();
         tokio::spawn(async move {
             let mut audience = match this.store.users_sharing_rooms(user).await {
@@ -164,6 +210,18 @@ impl Presence {
                 }
             };
             audience.push(user);
+            // Publishing under the lock orders it against newer changes: a
+            // newer change either bumped the version first (and this stale
+            // one is skipped) or waits for this one to be out.
+            let users = lock(&this.users);
+            let Some(p) = users.get(&user).filter(|p| p.version == version) else {
+                return;
+            };
+            let last_seen = if status == PresenceStatus::Offline {
+                p.last_seen
+            } else {
+                None
+            };
             this.events.to_users(
                 audience,
                 ServerEvent::Presence(PresenceEvent {
@@ -173,6 +231,16 @@ impl Presence {
                 }),
             );
         });
+    }
+
+    /// [`Presence::snapshot`], cluster-wide in cluster mode.
+    pub async fn snapshot_everywhere(&self, users: &[UserId]) -> Vec<PresenceEvent> {
+        if let Some(shared) = self.shared.get()
+            && let Some(found) = shared.snapshot(users).await
+        {
+            return found;
+        }
+        self.snapshot(users)
     }
 
     /// Presence of the given users who are not offline (for `ready`).

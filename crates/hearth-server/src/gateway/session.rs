@@ -1,12 +1,15 @@
 //! One gateway connection, from upgrade to close.
 //!
-//! 1. Wait (10 s at most) for `auth`; a bad token closes with 4001.
+//! 1. Wait (`gateway_auth_timeout`, 10 s by default) for `auth`; a bad token
+//!    closes with 4001.
 //! 2. Register with the hub *before* reading the snapshot, so no event falls
 //!    between the `ready` snapshot and the live stream.
 //! 3. Send `ready` straight to the socket, then start the writer: it drains
 //!    everything queued and flushes once per batch, and pings every 30 s.
-//! 4. Read ops until the client leaves, goes silent for 75 s, floods, or the
-//!    server shuts down.
+//! 4. Read ops until the client leaves, goes silent for 75 s, floods, falls
+//!    behind (its queue overflows), or the server shuts down. The writer then
+//!    gets [`CLOSE_TIMEOUT`] to send what is left and the close frame; a
+//!    client that stopped reading has its connection dropped instead.
 
 use crate::app::AppState;
 use crate::gateway::ops;
@@ -19,9 +22,12 @@ use hearth_protocol::{ErrorCode, SessionId, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 pub const PING_INTERVAL: Duration = Duration::from_secs(30);
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// How long the writer may take to flush and close once the session is over.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait for the client's close frame after sending ours.
+pub const LINGER: Duration = Duration::from_secs(2);
 
 type Sink = SplitSink<WebSocket, Message>;
 
@@ -34,18 +40,23 @@ pub struct Identity {
 
 pub async fn run(socket: WebSocket, state: AppState) {
     let (mut sink, mut stream) = socket.split();
-    let identity = match tokio::time::timeout(AUTH_TIMEOUT, authenticate(&state, &mut stream)).await
+    let auth_timeout = state.config.gateway_auth_timeout;
+    let identity = match tokio::time::timeout(auth_timeout, authenticate(&state, &mut stream)).await
     {
         Ok(Ok(id)) => id,
         Ok(Err(reason)) => {
             close(&mut sink, close_code::AUTH_FAILED, reason).await;
+            linger(&mut stream, false).await;
             return;
         }
         Err(_) => {
             close(&mut sink, close_code::AUTH_FAILED, "no auth frame in time").await;
+            linger(&mut stream, false).await;
             return;
         }
     };
+    // The sessions list shows when each device was last connected.
+    crate::service::sessions::touch(&state, identity.session_id);
     let memberships = match state.store.memberships_of(identity.user_id).await {
         Ok(m) => m,
         Err(e) => {
@@ -73,14 +84,42 @@ pub async fn run(socket: WebSocket, state: AppState) {
     }
     state.presence.connected(identity.user_id);
     let queue = guard.queue.clone();
-    let writer = tokio::spawn(write_loop(sink, queue.clone()));
+    let mut writer = tokio::spawn(write_loop(sink, queue.clone()));
     let idle = read_loop(&state, identity, &queue, &mut stream).await;
     // Make the writer send its close frame and stop; a code set earlier
     // (resume, too big, flood, restart) wins over this normal closure.
     queue.close(1000);
-    let _ = writer.await;
+    let too_big = queue.close_code() == Some(close_code::MESSAGE_TOO_BIG);
+    // A writer stuck on a client that does not read would hold the session
+    // forever: give up on it, which drops the socket.
+    let close_sent = match tokio::time::timeout(CLOSE_TIMEOUT, &mut writer).await {
+        Ok(_) => true,
+        Err(_) => {
+            writer.abort();
+            false
+        }
+    };
     drop(guard);
     state.presence.disconnected(identity.user_id, idle);
+    if close_sent {
+        linger(&mut stream, too_big).await;
+    }
+}
+
+/// The end of the closing handshake: after our close frame, read (and
+/// discard) until the client's close arrives, for [`LINGER`] at most.
+/// Dropping the socket with unread input (ops of a flood, the rest of an
+/// oversized frame) makes the kernel reset the connection, and the client
+/// can lose the close frame and its code. After a read error (an oversized
+/// frame) the stream cannot be read any more: then just keep the socket
+/// open for a moment, so the close frame gets there first.
+async fn linger(stream: &mut SplitStream<WebSocket>, unreadable: bool) {
+    if unreadable {
+        tokio::time::sleep(LINGER).await;
+        return;
+    }
+    let drain = async { while let Some(Ok(_)) = stream.next().await {} };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 /// Reads the first frame and checks its token and login session.
@@ -105,11 +144,14 @@ async fn authenticate(
     if state.revoked_sessions.is_revoked(claims.sid) {
         return Err("session revoked");
     }
-    let session = state
-        .store
-        .session_by_id(claims.sid)
-        .await
-        .map_err(|_| "unknown session")?;
+    let session = match state.store.session_by_id(claims.sid).await {
+        Ok(s) => s,
+        Err(hearth_store::StoreError::NotFound) => return Err("unknown session"),
+        Err(e) => {
+            tracing::warn!(error = ?e, "gateway: session lookup failed");
+            return Err("session could not be checked");
+        }
+    };
     if session.revoked || session.user_id != claims.sub {
         return Err("session revoked");
     }
@@ -142,7 +184,7 @@ async fn ready_frame(state: &AppState, id: Identity) -> anyhow::Result<Frame> {
         session_id: id.session_id,
         rooms,
         heartbeat_interval: PING_INTERVAL.as_secs(),
-        presence: state.presence.snapshot(&peers),
+        presence: state.presence.snapshot_everywhere(&peers).await,
     }));
     Ok(Frame::encode(&event))
 }
@@ -222,6 +264,9 @@ async fn read_loop(
                 queue.close(close_code::SERVICE_RESTART);
                 break;
             }
+            // Overflow, revocation or shutdown closed the queue while the
+            // client was quiet: end now, not at the next frame it sends.
+            _ = queue.closed() => break,
         };
         match next {
             Err(_) => {

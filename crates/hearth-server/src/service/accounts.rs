@@ -1,13 +1,17 @@
-//! Accounts: registration, login, token refresh and logout, profiles.
+//! Accounts: registration, login (with the account lockout and the second
+//! factor), token refresh and logout, password change, profiles, and the
+//! end of an account (deletion by its owner, deactivation by an admin).
 
 use crate::app::AppState;
-use crate::auth::{password, tokens};
+use crate::auth::{AuthUser, password, tokens};
 use crate::config::Registration;
 use crate::domain::{Password, Username, parse_display_name, parse_email, parse_text};
 use crate::error::{ApiError, ApiResult};
-use crate::service::views;
+use crate::lockout::LockoutKey;
+use crate::service::{email_links, two_factor, views};
 use hearth_protocol::dto::{
-    AuthResponse, LoginRequest, RegisterRequest, UpdateProfileRequest, User, UserSummary,
+    AuthResponse, ChangePasswordRequest, LoginRequest, RegisterRequest, UpdateProfileRequest, User,
+    UserSummary,
 };
 use hearth_protocol::gateway::close_code;
 use hearth_protocol::{ErrorCode, SessionId, UserId};
@@ -26,7 +30,7 @@ pub async fn register(
     client: ClientInfo,
     req: RegisterRequest,
 ) -> ApiResult<AuthResponse> {
-    state.limits.check_auth(client.ip)?;
+    state.limits.check_auth(client.ip).await?;
     match state.config.registration {
         Registration::Open => {}
         Registration::Closed => {
@@ -54,6 +58,7 @@ pub async fn register(
         req.email.as_deref(),
     )
     .await?;
+    email_links::verify_after_registration(state, &user).await;
     start_session(state, user, client).await
 }
 
@@ -102,7 +107,7 @@ pub async fn login(
     client: ClientInfo,
     req: LoginRequest,
 ) -> ApiResult<AuthResponse> {
-    state.limits.check_auth(client.ip)?;
+    state.limits.check_auth(client.ip).await?;
     let login = req.username.trim().to_ascii_lowercase();
     if login.is_empty() || login.len() > 254 || req.password.len() > 1024 {
         return Err(invalid_credentials());
@@ -112,20 +117,146 @@ pub async fn login(
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    // Verify against a dummy hash for unknown users, so timing tells nothing.
-    let stored = user.as_ref().map_or_else(
-        || password::dummy_hash().to_string(),
-        |u| u.password_hash.clone(),
-    );
+    let key = match &user {
+        Some(u) => LockoutKey::Account(u.id),
+        None => LockoutKey::Unknown(login),
+    };
+    state.lockout.check(&key).map_err(locked_out)?;
+    // Verify against a dummy hash for unknown and deactivated users, so
+    // timing tells nothing.
+    let stored = match &user {
+        Some(u) if !u.deactivated => u.password_hash.clone(),
+        _ => password::dummy_hash().to_string(),
+    };
     let ok = password::verify(req.password, stored).await?;
-    match user {
-        Some(user) if ok && !user.deactivated => start_session(state, user, client).await,
-        _ => Err(invalid_credentials()),
+    let user = match user {
+        Some(user) if ok && !user.deactivated => user,
+        _ => {
+            state.lockout.record_failure(&key);
+            return Err(invalid_credentials());
+        }
+    };
+    if user.totp_enabled {
+        let code = req.totp.as_deref().map(str::trim).unwrap_or_default();
+        if code.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::TotpRequired,
+                "enter the code from your authenticator app (or a recovery code) as `totp`",
+            ));
+        }
+        if !two_factor::check_second_factor(state, &user, code).await? {
+            state.lockout.record_failure(&key);
+            return Err(ApiError::new(
+                ErrorCode::TotpRequired,
+                "that two-factor code is wrong, expired or already used",
+            ));
+        }
     }
+    state.lockout.record_success(&key);
+    start_session(state, user, client).await
 }
 
 fn invalid_credentials() -> ApiError {
     ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password")
+}
+
+fn locked_out(remaining: std::time::Duration) -> ApiError {
+    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    let mut e = ApiError::rate_limited(secs);
+    e.message = format!(
+        "too many failed sign-ins for this account; try again in {} s",
+        secs.max(1)
+    )
+    .into();
+    e
+}
+
+/// Checks the password of a signed-in user before a sensitive change.
+/// Failures count toward the account's lockout, so a stolen access token
+/// cannot be used to guess the password either.
+pub async fn reauthenticate(state: &AppState, user: &UserRecord, given: String) -> ApiResult<()> {
+    let key = LockoutKey::Account(user.id);
+    state.lockout.check(&key).map_err(locked_out)?;
+    if given.len() > 1024 || !password::verify(given, user.password_hash.clone()).await? {
+        state.lockout.record_failure(&key);
+        return Err(ApiError::new(
+            ErrorCode::WrongPassword,
+            "the password is wrong",
+        ));
+    }
+    Ok(())
+}
+
+/// Changes the password; every other session of the user ends.
+pub async fn change_password(
+    state: &AppState,
+    auth: AuthUser,
+    req: ChangePasswordRequest,
+) -> ApiResult<()> {
+    let user = state.store.user_by_id(auth.user_id).await?;
+    reauthenticate(state, &user, req.current_password).await?;
+    let new = Password::parse(req.new_password)?;
+    let hash = password::hash(new.expose().to_string()).await?;
+    state.store.set_password_hash(user.id, &hash).await?;
+    let ended = end_sessions(state, user.id, Some(auth.session_id)).await?;
+    tracing::info!(user_id = %user.id, sessions_ended = ended, "password changed");
+    Ok(())
+}
+
+/// Revokes every session of `user` but `except` and closes their gateway
+/// connections; returns how many ended.
+pub async fn end_sessions(
+    state: &AppState,
+    user: UserId,
+    except: Option<SessionId>,
+) -> ApiResult<usize> {
+    let revoked = state.store.revoke_user_sessions(user, except).await?;
+    for &session in &revoked {
+        session_revoked(state, session);
+    }
+    Ok(revoked.len())
+}
+
+/// Deletes the caller's account: it is scrubbed (see
+/// [`hearth_store::SecurityStore::scrub_user`]), signed out everywhere, and
+/// its messages stay, shown as from "deleted user".
+pub async fn delete_me(state: &AppState, user: UserId, password: String) -> ApiResult<()> {
+    let rec = state.store.user_by_id(user).await?;
+    reauthenticate(state, &rec, password).await?;
+    state.store.scrub_user(user).await?;
+    end_sessions(state, user, None).await?;
+    state.lockout.record_success(&LockoutKey::Account(user));
+    tracing::info!(user_id = %user, "account deleted by its owner");
+    Ok(())
+}
+
+/// A server admin deactivates (or reactivates) another account. A
+/// deactivated account cannot sign in and its sessions end at once.
+pub async fn set_deactivated(
+    state: &AppState,
+    admin: UserId,
+    target: UserId,
+    deactivated: bool,
+) -> ApiResult<()> {
+    let caller = state.store.user_by_id(admin).await?;
+    if !caller.is_admin || caller.deactivated {
+        return Err(ApiError::forbidden("only server admins may do this"));
+    }
+    if target == admin {
+        return Err(ApiError::validation(
+            "admins cannot deactivate themselves; use DELETE /api/v1/users/me",
+        ));
+    }
+    state
+        .store
+        .set_deactivated(target, deactivated)
+        .await
+        .map_err(not_found_user)?;
+    if deactivated {
+        end_sessions(state, target, None).await?;
+    }
+    tracing::info!(admin_id = %admin, user_id = %target, deactivated, "account deactivation changed");
+    Ok(())
 }
 
 async fn start_session(
@@ -231,6 +362,7 @@ pub fn session_revoked(state: &AppState, session: SessionId) {
     state
         .hub
         .close_login_session(session, close_code::SESSION_REVOKED);
+    state.events.session_revoked(session);
 }
 
 pub async fn me(state: &AppState, user: UserId) -> ApiResult<User> {
@@ -274,7 +406,15 @@ pub async fn update_me(
             None => None,
         },
     };
-    let rec = state.store.update_profile(user, patch).await?;
+    let dnd = crate::service::notifications::parse_dnd(
+        req.dnd,
+        req.dnd_until.map(|u| u.map(|t| t.0)),
+        time::OffsetDateTime::now_utc(),
+    )?;
+    let mut rec = state.store.update_profile(user, patch).await?;
+    if let Some(until) = dnd {
+        rec = state.store.set_dnd_until(user, until).await?;
+    }
     Ok(views::user(&rec, true))
 }
 

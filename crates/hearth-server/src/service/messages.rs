@@ -6,13 +6,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::permissions::Action;
 use crate::service::rooms::{Access, authorize, require};
 use crate::service::views;
-use hearth_protocol::dto::{Message, MessagePage, RoomKind};
-use hearth_protocol::gateway::{
-    MessageEvent, NotificationEvent, NotificationKind, ReactionEvent, ServerEvent,
-};
+use hearth_protocol::dto::{Message, MessagePage};
+use hearth_protocol::gateway::{MessageEvent, ReactionEvent, ServerEvent};
 use hearth_protocol::{ErrorCode, MessageId, RoomId, UploadId, UserId};
 use hearth_store::{MessageRecord, NewMessage, StoreError};
-use std::collections::HashSet;
 use time::OffsetDateTime;
 
 /// Most attachments on one message.
@@ -150,45 +147,14 @@ async fn resolve_mentions(
 }
 
 async fn publish_created(state: &AppState, access: &Access, message: &Message) -> ApiResult<()> {
-    let sender = message.sender.as_ref().map(|s| s.id);
     state.events.to_room(
         message.room_id,
         ServerEvent::MessageCreated(Box::new(MessageEvent {
             message: message.clone(),
         })),
     );
-    // Notifications: mentions (and @room), and every DM message.
-    let mut notify: HashSet<UserId> = message.mentions.iter().copied().collect();
-    let kind = if access.room.kind == RoomKind::Dm {
-        NotificationKind::Dm
-    } else {
-        NotificationKind::Mention
-    };
-    if access.room.kind == RoomKind::Dm || message.mentions_room {
-        notify.extend(
-            state
-                .store
-                .members(message.room_id)
-                .await?
-                .into_iter()
-                .map(|m| m.user_id),
-        );
-    }
-    notify.remove(&access.member.user_id);
-    if let Some(s) = sender {
-        notify.remove(&s);
-    }
-    if !notify.is_empty() {
-        state.events.to_users(
-            notify.into_iter().collect(),
-            ServerEvent::Notification(Box::new(NotificationEvent {
-                kind,
-                room_id: message.room_id,
-                message: Some(message.clone()),
-            })),
-        );
-    }
-    Ok(())
+    // Notifications follow each member's level (see service::notifications).
+    crate::service::notifications::message_created(state, access, message).await
 }
 
 #[derive(Debug, Default, Clone, Copy)]

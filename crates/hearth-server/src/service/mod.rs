@@ -4,7 +4,13 @@
 //! publishes its event.
 
 pub mod accounts;
+pub mod email_links;
+pub mod digest;
 pub mod messages;
+pub mod notifications;
 pub mod permissions;
 pub mod rooms;
+pub mod search;
+pub mod sessions;
+pub mod two_factor;
 pub mod views;

@@ -16,7 +16,8 @@ pub fn room_avatar_url(room: &RoomRecord) -> Option<String> {
         .map(|a| format!("/api/v1/rooms/{}/avatar?v={a}", room.id))
 }
 
-/// The full profile; `email` only for the user themself.
+/// The full profile; `email` and the account-security flags only for the
+/// user themself.
 pub fn user(rec: &UserRecord, include_email: bool) -> User {
     User {
         id: rec.id,
@@ -30,6 +31,11 @@ pub fn user(rec: &UserRecord, include_email: bool) -> User {
         } else {
             None
         },
+        email_verified: include_email.then_some(rec.email_verified),
+        totp_enabled: include_email.then_some(rec.totp_enabled),
+        dnd_until: rec
+            .dnd_until
+            .filter(|until| include_email && *until > time::OffsetDateTime::now_utc()),
         is_admin: rec.is_admin,
         created_at: rec.created_at,
     }
@@ -97,9 +103,19 @@ pub async fn messages(
             }),
         }
     }
+    let uploads = crate::media::attachment_map(
+        state,
+        records.iter().flat_map(|m| m.attachments.iter().copied()),
+    )
+    .await?;
     let mut out = Vec::with_capacity(records.len());
     for rec in records {
-        let attachments = crate::media::attachments(state, &rec.attachments).await?;
+        // An upload that is gone is left out rather than failing the page.
+        let attachments = rec
+            .attachments
+            .iter()
+            .filter_map(|id| uploads.get(id).cloned())
+            .collect();
         let sender = if rec.anonymous || rec.deleted {
             None
         } else {
@@ -242,5 +258,9 @@ pub fn room_from(
         unread,
         mention_count,
         last_message,
+        notification_level: member.map(|m| {
+            m.notify_level
+                .unwrap_or_else(|| hearth_store::default_notify_level(rec.kind))
+        }),
     }
 }

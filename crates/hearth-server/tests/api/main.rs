@@ -3,10 +3,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod smtp_sink;
 
 mod accounts;
+mod bench_smoke;
+mod cluster;
 mod authorization;
+mod durability;
 mod limits;
+mod media;
 mod messages;
+mod notifications;
 mod rooms;
+mod search;
+mod security;
 mod gateway;

@@ -18,13 +18,21 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod messages;
+mod notifications;
 mod rooms;
+mod search;
+mod security;
 mod sessions;
+mod uploads;
 mod users;
 
 pub use messages::*;
+pub use notifications::*;
 pub use rooms::*;
+pub use search::*;
+pub use security::*;
 pub use sessions::*;
+pub use uploads::*;
 pub use users::*;
 
 use crate::records::{MessageRecord, NewMessage, NewRoom, NewUser, RoomRecord, UserRecord};
@@ -95,6 +103,16 @@ macro_rules! conformance_tests {
             session_list_excludes_revoked_and_expired,
             user_sessions_are_revoked_except_one,
             touching_a_session_records_activity,
+            totp_is_set_up_then_enabled_with_recovery_codes,
+            totp_steps_are_claimed_once_and_only_forwards,
+            recovery_codes_are_single_use_and_per_user,
+            disabling_totp_forgets_secret_and_recovery_codes,
+            email_tokens_are_single_use_and_expire,
+            using_an_email_token_spends_the_users_other_tokens_of_that_purpose,
+            email_tokens_are_counted_per_user_purpose_and_time,
+            email_is_verified_only_for_the_current_address,
+            accounts_are_deactivated_and_reactivated,
+            scrubbing_a_user_keeps_id_and_username_and_forgets_the_rest,
             rooms_are_created_with_their_members,
             a_dm_key_names_one_room,
             room_patches_change_only_given_fields,
@@ -120,6 +138,21 @@ macro_rules! conformance_tests {
             distinct_reactions_are_limited,
             messages_before_pages_backwards_in_ascending_order,
             messages_changed_after_returns_edits_and_new_messages,
+            uploads_are_stored_and_found_by_id_ids_and_hash,
+            uploads_are_shared_through_live_messages_with_members,
+            the_orphan_sweep_deletes_only_old_uploads_nothing_uses,
+            search_finds_every_word_newest_first_with_highlighted_snippets,
+            search_pages_by_position,
+            search_shows_only_rooms_the_user_is_a_member_of_now,
+            search_in_a_quiet_room_of_a_busy_server,
+            search_treats_hostile_text_as_plain_words,
+            search_follows_edits_and_deletes,
+            search_filters_by_room_sender_time_and_content,
+            notify_levels_are_set_listed_and_reset,
+            do_not_disturb_is_set_and_cleared,
+            push_subscriptions_are_kept_per_endpoint,
+            digest_recipients_have_an_email_and_no_do_not_disturb,
+            digest_messages_are_unread_mentions_and_dms,
         );
         $crate::conformance_tests!(@shared $factory;
             concurrent_inserts_get_gap_free_seqs,

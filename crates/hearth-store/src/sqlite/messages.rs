@@ -11,7 +11,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::records::{Inserted, MAX_DISTINCT_REACTIONS, MessageRecord, NewMessage, ReactionRecord};
 use crate::traits::MessageStore;
 use async_trait::async_trait;
-use hearth_protocol::{MessageId, RoomId, UserId};
+use hearth_protocol::{MessageId, RoomId, UploadId, UserId};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -63,6 +63,7 @@ impl MessageStore for SqliteStore {
             return Err(e.into());
         }
         insert_mentions(&mut tx, new.id, new.room_id, seq, &new.mentions).await?;
+        insert_attachments(&mut tx, new.id, &new.attachments).await?;
         let message = select_message(&mut *tx, new.room_id, new.id).await?;
         tx.commit().await?;
         Ok(Inserted::Created(message))
@@ -132,9 +133,12 @@ impl MessageStore for SqliteStore {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
+        // Without its message_attachments rows the tombstone no longer
+        // shares its uploads with the room, and the orphan sweep may take them.
         for sql in [
             "DELETE FROM message_mentions WHERE message_id = ?",
             "DELETE FROM reactions WHERE message_id = ?",
+            "DELETE FROM message_attachments WHERE message_id = ?",
         ] {
             sqlx::query(sql).bind(id.0).execute(&mut *tx).await?;
         }
@@ -377,6 +381,26 @@ async fn insert_mentions(
         .bind(room.0)
         .bind(seq)
         .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Records which uploads `message` carries (see `uploads.rs`). Duplicates
+/// collapse into one.
+async fn insert_attachments(
+    conn: &mut SqliteConnection,
+    message: MessageId,
+    uploads: &[UploadId],
+) -> StoreResult<()> {
+    for upload in uploads {
+        sqlx::query(
+            "INSERT INTO message_attachments (upload_id, message_id) VALUES (?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(upload.0)
+        .bind(message.0)
         .execute(&mut *conn)
         .await?;
     }

@@ -8,13 +8,17 @@
 //! with `BEGIN IMMEDIATE`, so one that reads before it writes can never fail
 //! to upgrade its lock (e.g. when an admin CLI writes to the same file).
 //!
-//! One file per aggregate: `users`, `sessions`, `rooms`, `messages`;
-//! `rows` turns rows into records.
+//! One file per aggregate: `users`, `sessions`, `rooms`, `messages`, `uploads`,
+//! `security`; `rows` turns rows into records.
 
 mod messages;
+mod notifications;
 mod rooms;
 mod rows;
+mod search;
+mod security;
 mod sessions;
+mod uploads;
 mod users;
 
 use crate::error::{StoreError, StoreResult};

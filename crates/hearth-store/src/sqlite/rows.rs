@@ -7,8 +7,11 @@
 
 use super::from_millis;
 use crate::error::{StoreError, StoreResult};
-use crate::records::{MemberRecord, MessageRecord, RoomRecord, SessionRecord, UserRecord};
+use crate::records::{
+    MemberRecord, MessageRecord, RoomRecord, SessionRecord, UploadRecord, UserRecord,
+};
 use hearth_protocol::dto::{Role, RoomKind};
+use hearth_protocol::notifications::NotifyLevel;
 use hearth_protocol::{MessageId, RoomId, SessionId, UploadId, UserId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -17,7 +20,7 @@ use uuid::Uuid;
 macro_rules! user_columns {
     () => {
         "id, username, display_name, email, password_hash, bio, status_text, avatar, \
-         is_admin, deactivated, created_at"
+         is_admin, deactivated, email_verified, totp_enabled, dnd_until, created_at"
     };
 }
 
@@ -38,7 +41,7 @@ macro_rules! room_columns {
 
 macro_rules! member_columns {
     () => {
-        "room_id, user_id, role, joined_at, read_seq, delivered_seq, muted, banned"
+        "room_id, user_id, role, joined_at, read_seq, delivered_seq, muted, banned, notify_level"
     };
 }
 
@@ -54,7 +57,16 @@ macro_rules! message_columns {
     };
 }
 
-pub(super) use {member_columns, message_columns, room_columns, session_columns, user_columns};
+macro_rules! upload_columns {
+    () => {
+        "id, uploader_id, filename, content_type, size, sha256, width, height, duration_ms, \
+         waveform, preview_type, created_at"
+    };
+}
+
+pub(super) use {
+    member_columns, message_columns, room_columns, session_columns, upload_columns, user_columns,
+};
 
 pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
     Ok(UserRecord {
@@ -68,6 +80,12 @@ pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
         avatar: row.try_get::<Option<Uuid>, _>("avatar")?.map(UploadId),
         is_admin: row.try_get("is_admin")?,
         deactivated: row.try_get("deactivated")?,
+        email_verified: row.try_get("email_verified")?,
+        totp_enabled: row.try_get("totp_enabled")?,
+        dnd_until: row
+            .try_get::<Option<i64>, _>("dnd_until")?
+            .map(from_millis)
+            .transpose()?,
         created_at: from_millis(row.try_get("created_at")?)?,
     })
 }
@@ -116,6 +134,13 @@ pub(super) fn member(row: &SqliteRow) -> StoreResult<MemberRecord> {
         delivered_seq: row.try_get("delivered_seq")?,
         muted: row.try_get("muted")?,
         banned: row.try_get("banned")?,
+        notify_level: row
+            .try_get::<Option<String>, _>("notify_level")?
+            .map(|l| {
+                NotifyLevel::parse(&l)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown notify level {l:?}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -147,6 +172,32 @@ pub(super) fn message(row: &SqliteRow) -> StoreResult<MessageRecord> {
             .map(from_millis)
             .transpose()?,
         deleted: row.try_get("deleted")?,
+    })
+}
+
+pub(super) fn upload(row: &SqliteRow) -> StoreResult<UploadRecord> {
+    let id = UploadId(row.try_get("id")?);
+    let dimension = |column: &str| -> StoreResult<Option<u32>> {
+        row.try_get::<Option<i64>, _>(column)?
+            .map(|v| {
+                u32::try_from(v)
+                    .map_err(|e| StoreError::Corrupt(format!("{column} of upload {id}: {e}")))
+            })
+            .transpose()
+    };
+    Ok(UploadRecord {
+        id,
+        uploader_id: UserId(row.try_get("uploader_id")?),
+        filename: row.try_get("filename")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        width: dimension("width")?,
+        height: dimension("height")?,
+        duration_ms: dimension("duration_ms")?,
+        waveform: row.try_get("waveform")?,
+        preview_type: row.try_get("preview_type")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
     })
 }
 

@@ -1,0 +1,123 @@
+//! The operating-system side: raising our own open-file limit, and reading
+//! a server process's memory and CPU time from `/proc`.
+
+use std::time::Instant;
+
+/// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft
+/// limit. Every gateway session is one socket, so this bounds `connections`.
+pub fn raise_nofile_limit() -> std::io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass; nothing else is touched.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: setrlimit reads the struct; raising soft to hard needs no privilege.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(lim.rlim_cur)
+}
+
+/// Clock ticks per second for `/proc/PID/stat` times (100 on Linux).
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+/// Resident set size of `pid` in KiB (VmRSS in `/proc/PID/status`).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// User + system CPU seconds of `pid` (fields 14 and 15 of `/proc/PID/stat`).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat_cpu(&stat).map(|ticks| ticks as f64 / clock_ticks())
+}
+
+/// The bench's own CPU seconds, to tell whether the bench was the bottleneck.
+pub fn own_cpu_seconds() -> Option<f64> {
+    cpu_seconds(std::process::id())
+}
+
+fn parse_stat_cpu(stat: &str) -> Option<u64> {
+    // The command name (field 2) may contain spaces: split after its ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest[0] is field 3 (state), so utime (14) is rest[11], stime (15) rest[12].
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// A CPU-time and wall-clock reading of the server and of the bench itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub at: Instant,
+    pub server_cpu: Option<f64>,
+    pub bench_cpu: Option<f64>,
+    pub server_rss_kib: Option<u64>,
+}
+
+impl Sample {
+    pub fn take(server_pid: Option<u32>) -> Self {
+        Self {
+            at: Instant::now(),
+            server_cpu: server_pid.and_then(cpu_seconds),
+            bench_cpu: own_cpu_seconds(),
+            server_rss_kib: server_pid.and_then(rss_kib),
+        }
+    }
+}
+
+/// What happened between two samples.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Interval {
+    pub wall_seconds: f64,
+    pub server_cpu_seconds: Option<f64>,
+    pub bench_cpu_seconds: Option<f64>,
+    pub server_rss_before_kib: Option<u64>,
+    pub server_rss_after_kib: Option<u64>,
+}
+
+impl Interval {
+    pub fn between(a: &Sample, b: &Sample) -> Self {
+        let diff = |x: Option<f64>, y: Option<f64>| Some(y? - x?);
+        Self {
+            wall_seconds: b.at.duration_since(a.at).as_secs_f64(),
+            server_cpu_seconds: diff(a.server_cpu, b.server_cpu),
+            bench_cpu_seconds: diff(a.bench_cpu, b.bench_cpu),
+            server_rss_before_kib: a.server_rss_kib,
+            server_rss_after_kib: b.server_rss_kib,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_cpu_fields_are_found_after_the_command_name() {
+        let stat = "1234 (hearth (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0";
+        assert_eq!(parse_stat_cpu(stat), Some(300));
+    }
+
+    #[test]
+    fn own_process_is_readable() {
+        assert!(rss_kib(std::process::id()).is_some_and(|r| r > 0));
+        assert!(own_cpu_seconds().is_some());
+    }
+}

@@ -1,0 +1,194 @@
+//! E-mail digests: a user who has been away for `email_digest_after` gets
+//! one plain-text mail listing the mentions and DMs they have not read,
+//! each with a link. A background task calls [`send_digests`] every minute;
+//! tests call it with the `now` they need.
+//!
+//! Each user's watermark (the creation time up to which their messages were
+//! mailed) makes every message go out at most once; a user is mailed at most
+//! once per `email_digest_after`. Nothing is sent to users in
+//! do-not-disturb, with no address, or with a session open on this node.
+
+use crate::app::AppState;
+use crate::mail::Mailer;
+use hearth_protocol::dto::RoomKind;
+use hearth_protocol::{RoomId, UserId};
+use hearth_store::{DigestRecipient, MessageRecord, RoomRecord, UserRecord};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// Most messages listed in one digest; the rest are counted as "more".
+pub const MAX_DIGEST_MESSAGES: u32 = 50;
+/// Longest excerpt of a message in a digest.
+const EXCERPT_CHARS: usize = 300;
+
+/// Sends every digest due at `now`; returns how many mails went out. A
+/// failure for one user is logged and retried on the next run.
+pub async fn send_digests(state: &AppState, now: OffsetDateTime) -> anyhow::Result<usize> {
+    let Some(mailer) = &state.mailer else {
+        return Ok(0);
+    };
+    let away = time::Duration::try_from(state.config.email_digest_after)?;
+    let until = now - away;
+    let mut sent = 0;
+    for recipient in state.store.digest_recipients(now).await? {
+        if !is_due(state, &recipient, now, away) {
+            continue;
+        }
+        match send_one(state, mailer, &recipient, until).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => tracing::error!(
+                error = ?e,
+                user = %recipient.user.id,
+                "sending an e-mail digest failed"
+            ),
+        }
+    }
+    Ok(sent)
+}
+
+/// Away long enough, and not mailed within the last period. The watermark
+/// of the last digest is its send time minus `away`.
+fn is_due(state: &AppState, recipient: &DigestRecipient, now: OffsetDateTime, away: time::Duration) -> bool {
+    let user = recipient.user.id;
+    if state.hub.session_count(user) > 0 {
+        return false;
+    }
+    if let (_, Some(last_seen)) = state.presence.status(user)
+        && last_seen > now - away
+    {
+        return false;
+    }
+    recipient.since + away + away <= now
+}
+
+/// Mails `recipient` their unread mentions and DMs created up to `until`;
+/// false when there were none.
+async fn send_one(
+    state: &AppState,
+    mailer: &Mailer,
+    recipient: &DigestRecipient,
+    until: OffsetDateTime,
+) -> anyhow::Result<bool> {
+    let user = &recipient.user;
+    let Some(address) = &user.email else {
+        return Ok(false);
+    };
+    let mut messages = state
+        .store
+        .digest_messages(user.id, recipient.since, until, MAX_DIGEST_MESSAGES + 1)
+        .await?;
+    if messages.is_empty() {
+        return Ok(false);
+    }
+    let more = messages.len() > MAX_DIGEST_MESSAGES as usize;
+    messages.truncate(MAX_DIGEST_MESSAGES as usize);
+    let context = Context::load(state, &messages).await?;
+    let subject = match messages.len() {
+        1 => "1 unread message on Hearth".to_string(),
+        n if more => format!("{n}+ unread messages on Hearth"),
+        n => format!("{n} unread messages on Hearth"),
+    };
+    let text = render(user, &messages, more, &context, &state.config.public_url);
+    mailer.send(address, &subject, text).await?;
+    // Past the last one listed when there are more (they come next time),
+    // else the whole window.
+    let watermark = match messages.last() {
+        Some(last) if more => last.created_at,
+        _ => until,
+    };
+    state.store.set_digest_watermark(user.id, watermark).await?;
+    Ok(true)
+}
+
+/// Rooms and senders named in a digest.
+struct Context {
+    rooms: HashMap<RoomId, RoomRecord>,
+    senders: HashMap<UserId, UserRecord>,
+}
+
+impl Context {
+    async fn load(state: &AppState, messages: &[MessageRecord]) -> anyhow::Result<Self> {
+        let mut rooms = HashMap::new();
+        for m in messages {
+            if !rooms.contains_key(&m.room_id) {
+                rooms.insert(m.room_id, state.store.room_by_id(m.room_id).await?);
+            }
+        }
+        let mut ids: Vec<UserId> = messages.iter().map(|m| m.sender_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let senders = state
+            .store
+            .users_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        Ok(Self { rooms, senders })
+    }
+
+    fn room_name(&self, id: RoomId) -> String {
+        match self.rooms.get(&id) {
+            Some(r) if r.kind == RoomKind::Dm => "a direct message".to_string(),
+            Some(r) if r.kind == RoomKind::Channel => format!("#{}", r.name),
+            Some(r) => r.name.clone(),
+            None => "a room".to_string(),
+        }
+    }
+
+    fn sender_name(&self, m: &MessageRecord) -> String {
+        if m.anonymous {
+            return "Anonymous".to_string();
+        }
+        self.senders
+            .get(&m.sender_id)
+            .map_or_else(|| "Someone".to_string(), |u| u.display_name.clone())
+    }
+}
+
+fn render(
+    user: &UserRecord,
+    messages: &[MessageRecord],
+    more: bool,
+    context: &Context,
+    public_url: &str,
+) -> String {
+    let mut text = format!(
+        "Hi {},\n\nwhile you were away, these messages were waiting for you:\n\n",
+        user.display_name
+    );
+    for m in messages {
+        let when = m
+            .created_at
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .unwrap_or_default();
+        let mut excerpt: String = m.body.chars().take(EXCERPT_CHARS).collect();
+        if m.body.chars().count() > EXCERPT_CHARS {
+            excerpt.push('…');
+        }
+        if excerpt.trim().is_empty() {
+            excerpt = "(an attachment)".to_string();
+        }
+        let quoted: Vec<String> = excerpt.lines().map(|l| format!("  > {l}")).collect();
+        text.push_str(&format!(
+            "{} in {}, {when}:\n{}\n  {public_url}/#/room/{}/s/{}\n\n",
+            context.sender_name(m),
+            context.room_name(m.room_id),
+            quoted.join("\n"),
+            m.room_id,
+            m.seq,
+        ));
+    }
+    if more {
+        text.push_str("…and more.\n\n");
+    }
+    text.push_str(&format!(
+        "Open Hearth: {public_url}/\n\n\
+         You get this because you were mentioned or sent a direct message while away. \
+         To stop these e-mails, turn on do-not-disturb or set a room's notifications to \"none\".\n"
+    ));
+    text
+}

@@ -1,0 +1,150 @@
+//! Presence: online while any session is connected, idle only when every
+//! session is idle, offline a grace period (300 ms in tests) after the last
+//! session closes — so a reload does not flap.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Bob's next presence event about `user`, in arrival order.
+async fn next_presence(ws: &mut WsClient, user: &TestUser) -> Value {
+    ws.expect_event("presence", |d| d["user_id"] == user.id.as_str())
+        .await
+}
+
+async fn set_status(ws: &mut WsClient, status: &str) {
+    ws.send_json(json!({"op": "presence", "status": status}))
+        .await;
+    ws.sync().await;
+    assert!(ws.seen_named("error").is_empty(), "{:?}", ws.seen);
+}
+
+#[tokio::test]
+async fn presence_is_online_while_any_device_is_connected_and_idle_only_when_all_are_idle() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    app.create_room(&alice, "group", "team", &[&bob]).await;
+    let mut bob_ws = app.ws(&bob).await;
+    assert_eq!(bob_ws.ready["presence"], json!([]), "nobody is online yet");
+
+    let mut phone = app.ws(&alice).await;
+    let p = next_presence(&mut bob_ws, &alice).await;
+    assert_eq!(p["status"], "online");
+    // Alice hears about herself too (her other devices need it).
+    next_presence(&mut phone, &alice).await;
+
+    // A second device, then one of two going idle: still online, no event.
+    let mut laptop = app.ws(&alice).await;
+    assert!(
+        laptop.ready["presence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["user_id"] != alice.id.as_str()),
+        "ready.presence lists peers, not oneself: {}",
+        laptop.ready["presence"]
+    );
+    set_status(&mut phone, "idle").await;
+    // Every device idle: idle.
+    set_status(&mut laptop, "idle").await;
+    let p = next_presence(&mut bob_ws, &alice).await;
+    assert_eq!(p["status"], "idle", "an event before idle is a flap: {p}");
+
+    // A newcomer's ready snapshot shows the current status.
+    let carol = app.register("carol").await;
+    let room2 = app
+        .create_room(&alice, "group", "with carol", &[&carol])
+        .await;
+    let carol_ws = app.ws(&carol).await;
+    let snap: Vec<&Value> = carol_ws.ready["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["user_id"] == alice.id.as_str())
+        .collect();
+    assert_eq!(snap.len(), 1, "ready: {}", carol_ws.ready);
+    assert_eq!(snap[0]["status"], "idle");
+    drop(carol_ws);
+    let _ = room2;
+
+    // One device active again: online.
+    set_status(&mut phone, "active").await;
+    let p = next_presence(&mut bob_ws, &alice).await;
+    assert_eq!(p["status"], "online");
+
+    // The active device closes; the one left is idle: idle.
+    drop(phone);
+    let p = next_presence(&mut bob_ws, &alice).await;
+    assert_eq!(p["status"], "idle");
+
+    // The last device closes: offline after the grace, with last_seen.
+    laptop.stream.close(None).await.unwrap();
+    drop(laptop);
+    let p = next_presence(&mut bob_ws, &alice).await;
+    assert_eq!(p["status"], "offline");
+    assert!(p["last_seen"].is_string(), "{p}");
+    bob_ws.sync().await;
+    assert!(
+        bob_ws
+            .seen_named("presence")
+            .iter()
+            .all(|p| p["user_id"] != alice.id.as_str()),
+        "extra presence events: {:?}",
+        bob_ws.seen_named("presence")
+    );
+}
+
+#[tokio::test]
+async fn a_reload_within_the_grace_period_announces_no_offline() {
+    let app = spawn_app().await;
+    // The reconnect must land within the grace even on a loaded machine.
+    app.state.presence.set_offline_grace(Duration::from_secs(1));
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    app.create_room(&alice, "group", "team", &[&bob, &carol])
+        .await;
+    let mut bob_ws = app.ws(&bob).await;
+    let first = app.ws(&alice).await;
+    assert_eq!(next_presence(&mut bob_ws, &alice).await["status"], "online");
+
+    // A page reload: close, and reconnect well within the grace.
+    drop(first);
+    let second = app.ws(&alice).await;
+    // Carol comes and goes after the reload: her offline, a grace after she
+    // left, comes after the timer of alice's first close would have fired.
+    let carol_ws = app.ws(&carol).await;
+    assert_eq!(next_presence(&mut bob_ws, &carol).await["status"], "online");
+    drop(carol_ws);
+    assert_eq!(
+        next_presence(&mut bob_ws, &carol).await["status"],
+        "offline"
+    );
+    bob_ws.sync().await;
+    assert!(
+        bob_ws
+            .seen_named("presence")
+            .iter()
+            .all(|p| p["user_id"] != alice.id.as_str()),
+        "the reload flapped: {:?}",
+        bob_ws.seen_named("presence")
+    );
+    let (status, _) = app.state.presence.status(alice.id.parse().unwrap());
+    assert_eq!(serde_json::to_value(status).unwrap(), "online");
+
+    // Closing for good: one offline, after the grace.
+    drop(second);
+    let p = next_presence(&mut bob_ws, &alice).await;
+    assert_eq!(p["status"], "offline");
+    assert!(p["last_seen"].is_string(), "{p}");
+    bob_ws.sync().await;
+    assert!(
+        bob_ws
+            .seen_named("presence")
+            .iter()
+            .all(|p| p["user_id"] != alice.id.as_str()),
+        "{:?}",
+        bob_ws.seen_named("presence")
+    );
+}

@@ -1,0 +1,153 @@
+//! [`UserStore`] for PostgreSQL: accounts and profiles.
+//!
+//! Usernames are stored lower-cased, so equality on them is case-insensitive;
+//! e-mail addresses keep their case and are compared through `lower(email)`,
+//! which is also what their unique index covers.
+
+use super::rows::{self, user_columns, uuids};
+use super::{PgStore, conflict_or, escape_like, found};
+use crate::error::{StoreError, StoreResult};
+use crate::records::{NewUser, ProfilePatch, UserRecord};
+use crate::traits::UserStore;
+use async_trait::async_trait;
+use hearth_protocol::UserId;
+
+/// Which unique index a failed user insert broke.
+const USER_CONFLICTS: &[(&str, &str)] = &[
+    ("users_unique_username", "username"),
+    ("users_unique_email", "email"),
+];
+
+/// Serialises registrations, so that "is this the first user?" has one
+/// answer across nodes (an arbitrary constant, private to Hearth's schema).
+const FIRST_USER_LOCK: i64 = 0x4865_6172_7468_0001;
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(&self, new: NewUser) -> StoreResult<UserRecord> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FIRST_USER_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(concat!(
+            "INSERT INTO users (id, username, display_name, email, password_hash, is_admin, \
+             created_at) SELECT $1, $2, $3, $4, $5, NOT EXISTS (SELECT 1 FROM users), $6 \
+             RETURNING ",
+            user_columns!()
+        ))
+        .bind(new.id.0)
+        .bind(new.username.to_lowercase())
+        .bind(&new.display_name)
+        .bind(&new.email)
+        .bind(&new.password_hash)
+        .bind(new.created_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict_or(e, USER_CONFLICTS))?;
+        tx.commit().await?;
+        rows::user(&row)
+    }
+
+    async fn user_by_id(&self, id: UserId) -> StoreResult<UserRecord> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_one(&self.pool)
+        .await?;
+        rows::user(&row)
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<UserRecord> {
+        // Two indexed lookups; a username match wins over an e-mail match.
+        let row = sqlx::query(concat!(
+            "(SELECT ",
+            user_columns!(),
+            ", 0 AS priority FROM users WHERE username = $1) UNION ALL (SELECT ",
+            user_columns!(),
+            ", 1 FROM users WHERE lower(email) = lower($2)) ORDER BY priority LIMIT 1"
+        ))
+        .bind(login.to_lowercase())
+        .bind(login)
+        .fetch_one(&self.pool)
+        .await?;
+        rows::user(&row)
+    }
+
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = ANY($1)"
+        ))
+        .bind(uuids(ids, |id| id.0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::user).collect()
+    }
+
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<UserRecord>> {
+        let pattern = format!("{}%", escape_like(prefix));
+        // Byte order ("C"), as SQLite sorts, whatever the database's locale.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE NOT deactivated \
+             AND (username ILIKE $1 ESCAPE '\\' OR display_name ILIKE $1 ESCAPE '\\') \
+             ORDER BY username COLLATE \"C\" LIMIT $2"
+        ))
+        .bind(pattern)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::user).collect()
+    }
+
+    async fn update_profile(&self, id: UserId, patch: ProfilePatch) -> StoreResult<UserRecord> {
+        let (set_avatar, avatar) = match patch.avatar {
+            Some(avatar) => (true, avatar.map(|a| a.0)),
+            None => (false, None),
+        };
+        let row = sqlx::query(concat!(
+            "UPDATE users SET display_name = coalesce($1, display_name), \
+             bio = coalesce($2, bio), status_text = coalesce($3, status_text), \
+             avatar = CASE WHEN $4 THEN $5 ELSE avatar END \
+             WHERE id = $6 RETURNING ",
+            user_columns!()
+        ))
+        .bind(patch.display_name)
+        .bind(patch.bio)
+        .bind(patch.status_text)
+        .bind(set_avatar)
+        .bind(avatar)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        rows::user(&row)
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    async fn set_admin(&self, id: UserId, is_admin: bool) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
+            .bind(is_admin)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+}

@@ -1,0 +1,277 @@
+//! [`SecurityStore`] for SQLite: two-factor state on the `users` row,
+//! `recovery_codes`, `email_tokens`, and the end of an account.
+
+use super::rows::{self, user_columns};
+use super::{SqliteStore, conflict_or, found, from_millis, millis};
+use crate::error::{StoreError, StoreResult};
+use crate::records::{EmailTokenPurpose, EmailTokenRecord, NewEmailToken, TotpState, UserRecord};
+use crate::traits::SecurityStore;
+use async_trait::async_trait;
+use hearth_protocol::UserId;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+
+const TOKEN_CONFLICTS: &[(&str, &str)] = &[("email_tokens.hash", "email token")];
+
+#[async_trait]
+impl SecurityStore for SqliteStore {
+    async fn totp_state(&self, user: UserId) -> StoreResult<TotpState> {
+        let row =
+            sqlx::query("SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = ?")
+                .bind(user.0)
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(TotpState {
+            secret: row.try_get("totp_secret")?,
+            enabled: row.try_get("totp_enabled")?,
+            last_step: row.try_get("totp_last_step")?,
+        })
+    }
+
+    async fn set_pending_totp(&self, user: UserId, sealed_secret: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let enabled: bool = sqlx::query_scalar("SELECT totp_enabled FROM users WHERE id = ?")
+            .bind(user.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        if enabled {
+            return Err(StoreError::Conflict("totp"));
+        }
+        sqlx::query("UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE id = ?")
+            .bind(sealed_secret)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn enable_totp(
+        &self,
+        user: UserId,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT totp_secret, totp_enabled FROM users WHERE id = ?")
+            .bind(user.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        if row.try_get::<bool, _>("totp_enabled")? {
+            return Err(StoreError::Conflict("totp"));
+        }
+        if row.try_get::<Option<String>, _>("totp_secret")?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = ? WHERE id = ?")
+            .bind(step)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        for hash in recovery_hashes {
+            // OR IGNORE: a duplicate in the list is one code, not an error.
+            sqlx::query("INSERT OR IGNORE INTO recovery_codes (user_id, hash) VALUES (?, ?)")
+                .bind(user.0)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn disable_totp(&self, user: UserId) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = NULL \
+             WHERE id = ?",
+        )
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
+        found(done.rows_affected())?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
+        // One conditional update: two logins racing with the same code
+        // cannot both see the step as unused.
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = ?1 \
+             WHERE id = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?1)",
+        )
+        .bind(step)
+        .bind(user.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_at = ? \
+             WHERE user_id = ? AND hash = ? AND used_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(user.0)
+        .bind(hash)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn recovery_codes_left(&self, user: UserId) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
+        )
+        .bind(user.0)
+        .fetch_one(&self.reader)
+        .await?)
+    }
+
+    async fn insert_email_token(&self, new: NewEmailToken) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO email_tokens (hash, user_id, purpose, email, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&new.hash)
+        .bind(new.user_id.0)
+        .bind(new.purpose.as_str())
+        .bind(&new.email)
+        .bind(millis(new.created_at))
+        .bind(millis(new.expires_at))
+        .execute(&self.writer)
+        .await
+        .map_err(|e| conflict_or(e, TOKEN_CONFLICTS))?;
+        Ok(())
+    }
+
+    async fn count_email_tokens_since(
+        &self,
+        user: UserId,
+        purpose: EmailTokenPurpose,
+        since: OffsetDateTime,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM email_tokens \
+             WHERE user_id = ? AND purpose = ? AND created_at >= ?",
+        )
+        .bind(user.0)
+        .bind(purpose.as_str())
+        .bind(millis(since))
+        .fetch_one(&self.reader)
+        .await?)
+    }
+
+    async fn consume_email_token(
+        &self,
+        hash: &str,
+        purpose: EmailTokenPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<EmailTokenRecord>> {
+        let mut tx = self.begin_write().await?;
+        let Some(row) = sqlx::query(
+            "SELECT hash, user_id, purpose, email, created_at, expires_at, used_at \
+             FROM email_tokens WHERE hash = ? AND purpose = ?",
+        )
+        .bind(hash)
+        .bind(purpose.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let token = email_token(&row)?;
+        if token.used || token.expires_at <= now {
+            return Ok(None);
+        }
+        sqlx::query(
+            "UPDATE email_tokens SET used_at = ? \
+             WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(token.user_id.0)
+        .bind(purpose.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(EmailTokenRecord {
+            used: true,
+            ..token
+        }))
+    }
+
+    async fn mark_email_verified(&self, user: UserId, email: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET email_verified = 1 WHERE id = ? AND lower(email) = lower(?)",
+        )
+        .bind(user.0)
+        .bind(email)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_deactivated(&self, user: UserId, deactivated: bool) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET deactivated = ? WHERE id = ?")
+            .bind(deactivated)
+            .bind(user.0)
+            .execute(&self.writer)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    async fn scrub_user(&self, user: UserId) -> StoreResult<UserRecord> {
+        let mut tx = self.begin_write().await?;
+        // An empty password hash is no PHC string: no password matches it.
+        let row = sqlx::query(concat!(
+            "UPDATE users SET deactivated = 1, display_name = 'deleted user', bio = '', \
+             status_text = '', avatar = NULL, email = NULL, email_verified = 0, \
+             password_hash = '', totp_secret = NULL, totp_enabled = 0, totp_last_step = NULL \
+             WHERE id = ? RETURNING ",
+            user_columns!()
+        ))
+        .bind(user.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        for table in [
+            "DELETE FROM recovery_codes WHERE user_id = ?",
+            "DELETE FROM email_tokens WHERE user_id = ?",
+        ] {
+            sqlx::query(table).bind(user.0).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        rows::user(&row)
+    }
+}
+
+fn email_token(row: &SqliteRow) -> StoreResult<EmailTokenRecord> {
+    let purpose: String = row.try_get("purpose")?;
+    Ok(EmailTokenRecord {
+        hash: row.try_get("hash")?,
+        user_id: UserId(row.try_get("user_id")?),
+        purpose: EmailTokenPurpose::parse(&purpose).ok_or_else(|| {
+            StoreError::Corrupt(format!("unknown e-mail token purpose {purpose:?}"))
+        })?,
+        email: row.try_get("email")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        expires_at: from_millis(row.try_get("expires_at")?)?,
+        used: row.try_get::<Option<i64>, _>("used_at")?.is_some(),
+    })
+}
