@@ -26,7 +26,11 @@ pub struct User {
     pub totp_enabled: Option<bool>,
     /// Do-not-disturb (no pushes, no e-mail) until this time; only for the
     /// user themself, and only while it is on.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
     pub dnd_until: Option<OffsetDateTime>,
     pub is_admin: bool,
     #[serde(with = "time::serde::rfc3339")]
@@ -344,7 +348,8 @@ pub struct Message {
     pub reactions: Vec<ReactionSummary>,
     pub anonymous: bool,
     pub pinned: bool,
-    /// Echoed to its sender only, so an optimistic copy can be matched.
+    /// The sender's nonce, so any of their devices can match an optimistic
+    /// copy. Absent on anonymous posts except in the sender's own views.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     #[serde(with = "time::serde::rfc3339")]

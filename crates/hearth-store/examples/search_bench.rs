@@ -75,7 +75,7 @@ fn body(rng: &mut Rng, i: u64) -> String {
     let mut words: Vec<String> = (0..len).map(|_| word(rng.zipf(VOCABULARY))).collect();
     // Markers at known rates: "meeting" in 1 message of 5, "deploy" in 1 of
     // 100, "zanzibar" in 1 of 10,000.
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         words.push("meeting".into());
     }
     if i % 100 == 7 {
@@ -149,7 +149,13 @@ async fn seed(store: &Arc<SqliteStore>, room: RoomId, sender: UserId, count: u64
 
 /// Appends `count` messages to `room` in big transactions on a connection of
 /// its own, taking seqs after the room's `last_seq`.
-async fn bulk_seed(path: &std::path::Path, room: RoomId, sender: UserId, count: u64, seed: u64) -> Result<(), sqlx::Error> {
+async fn bulk_seed(
+    path: &std::path::Path,
+    room: RoomId,
+    sender: UserId,
+    count: u64,
+    seed: u64,
+) -> Result<(), sqlx::Error> {
     const ROWS_PER_INSERT: u64 = 1_000;
     const ROWS_PER_TRANSACTION: u64 = 10_000;
     let mut conn: SqliteConnection = SqliteConnectOptions::new()
@@ -198,13 +204,25 @@ async fn bulk_seed(path: &std::path::Path, room: RoomId, sender: UserId, count: 
     Ok(())
 }
 
-async fn run_queries(store: &SqliteStore, cases: &[(&str, &str, UserId, Option<RoomId>)], quiet_user: UserId) {
+async fn run_queries(
+    store: &SqliteStore,
+    cases: &[(&str, &str, UserId, Option<RoomId>)],
+    quiet_user: UserId,
+) {
     println!("| query | who | hits (page of 21) | p50 ms | p99 ms |");
     println!("| --- | --- | --- | --- | --- |");
     for &(label, text, user, room) in cases {
         let (p50, p99, found) = time_query(store, user, text, room).await;
-        let who = if user == quiet_user { "quiet room only" } else { "member of both rooms" };
-        println!("| {label}: `{text}` | {who} | {found} | {} | {} |", ms(p50), ms(p99));
+        let who = if user == quiet_user {
+            "quiet room only"
+        } else {
+            "member of both rooms"
+        };
+        println!(
+            "| {label}: `{text}` | {who} | {found} | {} | {} |",
+            ms(p50),
+            ms(p99)
+        );
     }
 }
 
@@ -217,7 +235,12 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
-async fn time_query(store: &SqliteStore, user: UserId, text: &str, room: Option<RoomId>) -> (Duration, Duration, usize) {
+async fn time_query(
+    store: &SqliteStore,
+    user: UserId,
+    text: &str,
+    room: Option<RoomId>,
+) -> (Duration, Duration, usize) {
     let query = SearchQuery {
         user,
         text: text.into(),
@@ -309,15 +332,28 @@ async fn main() {
         ("no match", "xylophone", alice.id, None),
         ("prefix of a common word", "meet", alice.id, None),
         ("two words, both common", &two, alice.id, None),
-        ("common word, member of the quiet room only", "meeting", quinn.id, None),
-        ("common word, room_id = quiet room", "meeting", alice.id, Some(quiet.id)),
+        (
+            "common word, member of the quiet room only",
+            "meeting",
+            quinn.id,
+            None,
+        ),
+        (
+            "common word, room_id = quiet room",
+            "meeting",
+            alice.id,
+            Some(quiet.id),
+        ),
     ];
     println!("As inserted (FTS index in many segments):\n");
     run_queries(&store, &cases, quinn.id).await;
 
     let start = Instant::now();
     let optimized = async {
-        let mut conn: SqliteConnection = SqliteConnectOptions::new().filename(&path).connect().await?;
+        let mut conn: SqliteConnection = SqliteConnectOptions::new()
+            .filename(&path)
+            .connect()
+            .await?;
         sqlx::query("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')")
             .execute(&mut conn)
             .await
@@ -325,7 +361,10 @@ async fn main() {
     if let Err(e) = optimized.await {
         panic!("optimize: {e}");
     }
-    println!("\nAfter `optimize` ({:.1} s), one segment:\n", start.elapsed().as_secs_f64());
+    println!(
+        "\nAfter `optimize` ({:.1} s), one segment:\n",
+        start.elapsed().as_secs_f64()
+    );
     run_queries(&store, &cases, quinn.id).await;
 
     if let Some(keep) = std::env::args().nth(2) {

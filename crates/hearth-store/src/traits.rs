@@ -374,4 +374,17 @@ pub trait NotificationStore: Send + Sync {
     ) -> StoreResult<Vec<MessageRecord>>;
     /// Records that messages created up to `at` have been mailed.
     async fn set_digest_watermark(&self, user: UserId, at: OffsetDateTime) -> StoreResult<()>;
+    /// Moves the watermark from `since` (as [`DigestRecipient::since`]
+    /// reported it) to `at`, unless it has moved meanwhile: the node that
+    /// gets `true` sends the digest, so two nodes never both do. The default
+    /// is not atomic; backends override it.
+    async fn claim_digest(
+        &self,
+        user: UserId,
+        since: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let _ = since;
+        self.set_digest_watermark(user, at).await.map(|()| true)
+    }
 }

@@ -259,6 +259,7 @@ export default class Chat extends Emitter {
           tl.merge(page.messages);
           for (const m of page.messages) this.#afterIncoming(m, false);
           const top = Math.max(after, ...page.messages.map((m) => m.updated_seq ?? m.seq));
+          tl.advanceTo(page.has_more ? top : Math.max(top, last.get(roomId)));
           if (!page.has_more || top <= after) break;
           after = top;
         }
@@ -346,7 +347,9 @@ export default class Chat extends Emitter {
 
   /** Folds one message into its timeline and the room list. */
   #takeMessage(m, shared) {
-    this.#timelines.get(m.room_id)?.merge([m], { shared });
+    const tl = this.#timelines.get(m.room_id);
+    tl?.merge([m], { shared });
+    tl?.noteChange(m.updated_seq ?? m.seq);
     this.#afterIncoming(m, true);
   }
 

@@ -5,8 +5,11 @@ import Emitter from '../lib/emitter.js';
  * the newest, deduplicated by id and kept in seq order. A change is taken only
  * if it is at least as new (by `updated_seq`) as what is held.
  *
- * `maxUpdatedSeq` is the highest room seq reflected here: catching up asks for
- * `after=maxUpdatedSeq`. Events: `change`.
+ * `maxUpdatedSeq` is the catch-up cursor: every change of the room with a seq
+ * up to it is reflected here, so catching up asks for `after=maxUpdatedSeq`.
+ * Live events can arrive slightly out of seq order, so the cursor moves past a
+ * live change only once every seq below it has been seen ([`noteChange`]);
+ * fetched pages move it directly ([`advanceTo`]). Events: `change`.
  */
 export default class Timeline extends Emitter {
   roomId;
@@ -15,6 +18,8 @@ export default class Timeline extends Emitter {
   loadingOlder = false;
   hasMoreBefore = true;
   maxUpdatedSeq = 0;
+  /** Seqs of live changes seen above the cursor, waiting for the ones below. */
+  #aheadOfCursor = new Set();
   #byId = new Map();
   #list = [];
 
@@ -63,7 +68,7 @@ export default class Timeline extends Emitter {
   /** The newest page, fetched when the room is opened. */
   setLatest(page) {
     this.merge(page.messages);
-    this.maxUpdatedSeq = Math.max(this.maxUpdatedSeq, page.last_seq ?? 0);
+    this.advanceTo(page.last_seq ?? 0);
     if (!this.loaded) this.hasMoreBefore = page.has_more;
     this.loaded = true;
     this.emit('change');
@@ -79,7 +84,7 @@ export default class Timeline extends Emitter {
   /** A reaction.updated frame; `me` is derived from who reacted. */
   applyReaction(ev, meId) {
     const m = this.#byId.get(ev.message_id);
-    this.maxUpdatedSeq = Math.max(this.maxUpdatedSeq, ev.seq ?? 0);
+    this.noteChange(ev.seq ?? 0);
     if (!m) return;
     if ((m.updated_seq ?? 0) > (ev.seq ?? 0)) return;
     const mine = new Map(m.reactions.map((r) => [r.emoji, r.me]));
@@ -100,11 +105,29 @@ export default class Timeline extends Emitter {
     this.loaded = false;
     this.hasMoreBefore = true;
     this.maxUpdatedSeq = 0;
+    this.#aheadOfCursor.clear();
     this.emit('change');
   }
 
+  /** A live change with this seq was applied (message event, ack, reaction). */
+  noteChange(seq) {
+    if (seq <= this.maxUpdatedSeq) return;
+    this.#aheadOfCursor.add(seq);
+    this.#settleCursor();
+  }
+
+  /** A fetched page reflects every change up to `seq`. */
+  advanceTo(seq) {
+    if (seq > this.maxUpdatedSeq) this.maxUpdatedSeq = seq;
+    this.#settleCursor();
+  }
+
+  #settleCursor() {
+    for (const s of this.#aheadOfCursor) if (s <= this.maxUpdatedSeq) this.#aheadOfCursor.delete(s);
+    while (this.#aheadOfCursor.delete(this.maxUpdatedSeq + 1)) this.maxUpdatedSeq += 1;
+  }
+
   #put(m, shared) {
-    this.maxUpdatedSeq = Math.max(this.maxUpdatedSeq, m.updated_seq ?? m.seq);
     const old = this.#byId.get(m.id);
     if (old && (old.updated_seq ?? 0) > (m.updated_seq ?? 0)) return false;
     let next = m;

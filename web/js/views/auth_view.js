@@ -269,7 +269,9 @@ export default class AuthView {
       case 'registration_closed':
         return 'Registration is closed on this server.';
       case 'rate_limited':
-        return 'Too many attempts. Wait a moment and try again.';
+        return err.retryAfter > 1
+          ? `Too many attempts. Try again in ${err.retryAfter} seconds.`
+          : 'Too many attempts. Wait a moment and try again.';
       case 'network':
         return 'Cannot reach the server. Check your connection.';
       case 'email_disabled':

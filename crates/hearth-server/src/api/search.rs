@@ -12,6 +12,7 @@ use hearth_protocol::{ErrorBody, RoomId, UserId};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchMessagesQuery {
     /// The words to find (at most 256 characters). Every word must match,
     /// the last one also as a prefix; case and accents are ignored. Operators

@@ -1,9 +1,19 @@
-//! argon2id password hashing. Hashing costs ~tens of milliseconds of CPU, so
-//! it runs on the blocking pool, never on the async runtime's threads.
+//! argon2id password hashing. Hashing costs ~tens of milliseconds of CPU and
+//! 19 MiB of memory, so it runs on the blocking pool, never on the async
+//! runtime's threads, and only a few hashes run at once: a login flood queues
+//! instead of taking every core and hundreds of MiB.
 
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Hashes allowed to run at the same time (process-wide: it bounds CPU and memory).
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn on_blocking_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    let _permit = HASHING.acquire().await.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
+}
 
 fn hasher() -> Argon2<'static> {
     // OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
@@ -12,21 +22,20 @@ fn hasher() -> Argon2<'static> {
 }
 
 pub async fn hash(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
+    on_blocking_pool(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         hasher()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2 hash: {e}")))
     })
-    .await
-    .map_err(ApiError::internal)?
+    .await?
 }
 
 /// True when `password` matches `stored` (a PHC string). A malformed stored
 /// hash counts as a mismatch and is logged.
 pub async fn verify(password: String, stored: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&stored) {
+    on_blocking_pool(move || match PasswordHash::new(&stored) {
         Ok(parsed) => hasher()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok(),
@@ -36,7 +45,6 @@ pub async fn verify(password: String, stored: String) -> ApiResult<bool> {
         }
     })
     .await
-    .map_err(ApiError::internal)
 }
 
 /// A hash to verify against when the user does not exist, so that unknown

@@ -168,7 +168,7 @@ impl RedisBus {
     fn mark_lost(&self, why: &'static str) {
         self.stats.dropped.fetch_add(1, Ordering::Relaxed);
         if !self.lost.swap(true, Ordering::AcqRel) {
-            tracing::warn!("{why}: dropping events for other nodes until Redis answers");
+            tracing::warn!("{why}: events for other nodes dropped; their sessions will resync");
         }
     }
 
@@ -201,7 +201,9 @@ impl RedisBus {
                 self.publishing.store(true, Ordering::Release);
                 tracing::info!("bus: publishing to Redis again");
             }
-            if self.lost.load(Ordering::Acquire) {
+            // Cleared before the resync goes out, so a loss that happens
+            // while it is on its way asks for another one.
+            if self.lost.swap(false, Ordering::AcqRel) {
                 // Others missed what this node dropped: they must catch up.
                 let resync = serde_json::to_string(&OutEnvelope::Resync {
                     origin: &self.node_id,
@@ -210,7 +212,6 @@ impl RedisBus {
                 if !self.send(&mut conn, &[resync]).await {
                     continue;
                 }
-                self.lost.store(false, Ordering::Release);
             }
             let first = tokio::select! {
                 p = queued.recv() => match p {

@@ -22,7 +22,9 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// few KiB, not tungstenite's default 128 KiB read buffer.
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
     ws.read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        // Frames fed in one writer batch coalesce into few syscalls; the
+        // writer flushes at the end of every batch, so nothing waits.
+        .write_buffer_size(16 * 1024)
         .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)

@@ -204,7 +204,10 @@ mod tests {
     #[test]
     fn endpoints_must_be_https_urls_with_a_host() {
         let (push, _dir) = web_push(false);
-        assert!(push.check_endpoint("https://fcm.googleapis.com/fcm/send/abc").is_ok());
+        assert!(
+            push.check_endpoint("https://fcm.googleapis.com/fcm/send/abc")
+                .is_ok()
+        );
         for bad in [
             "http://push.example/x",
             "ftp://push.example/x",

@@ -53,9 +53,7 @@ impl VapidKeys {
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                         Self::load_or_create(path)
                     }
-                    Err(e) => {
-                        Err(e).with_context(|| format!("cannot write {}", path.display()))
-                    }
+                    Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
                 }
             }
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
@@ -147,7 +145,10 @@ mod tests {
         let first = VapidKeys::load_or_create(&path).unwrap();
         let second = VapidKeys::load_or_create(&path).unwrap();
         assert_eq!(first.public_key(), second.public_key());
-        assert_eq!(URL_SAFE_NO_PAD.decode(first.public_key()).unwrap().len(), 65);
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(first.public_key()).unwrap().len(),
+            65
+        );
     }
 
     #[test]
@@ -162,10 +163,8 @@ mod tests {
         let (jwt, k) = rest.split_once(", k=").unwrap();
         assert_eq!(k, keys.public_key());
         let (input, signature) = jwt.rsplit_once('.').unwrap();
-        let key =
-            VerifyingKey::from_sec1_bytes(&URL_SAFE_NO_PAD.decode(k).unwrap()).unwrap();
-        let signature =
-            Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
+        let key = VerifyingKey::from_sec1_bytes(&URL_SAFE_NO_PAD.decode(k).unwrap()).unwrap();
+        let signature = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
         key.verify(input.as_bytes(), &signature).unwrap();
         let claims = input.split('.').nth(1).unwrap();
         let claims: serde_json::Value =

@@ -4,8 +4,9 @@
 //! tests call it with the `now` they need.
 //!
 //! Each user's watermark (the creation time up to which their messages were
-//! mailed) makes every message go out at most once; a user is mailed at most
-//! once per `email_digest_after`. Nothing is sent to users in
+//! mailed) makes every message go out once; it is claimed before the mail
+//! is sent, so nodes of a cluster running the same task never both send it.
+//! A user is mailed at most once per `email_digest_after`. Nothing is sent to users in
 //! do-not-disturb, with no address, or with a session open on this node.
 
 use crate::app::AppState;
@@ -49,7 +50,12 @@ pub async fn send_digests(state: &AppState, now: OffsetDateTime) -> anyhow::Resu
 
 /// Away long enough, and not mailed within the last period. The watermark
 /// of the last digest is its send time minus `away`.
-fn is_due(state: &AppState, recipient: &DigestRecipient, now: OffsetDateTime, away: time::Duration) -> bool {
+fn is_due(
+    state: &AppState,
+    recipient: &DigestRecipient,
+    now: OffsetDateTime,
+    away: time::Duration,
+) -> bool {
     let user = recipient.user.id;
     if state.hub.session_count(user) > 0 {
         return false;
@@ -83,6 +89,12 @@ async fn send_one(
     }
     let more = messages.len() > MAX_DIGEST_MESSAGES as usize;
     messages.truncate(MAX_DIGEST_MESSAGES as usize);
+    // Past the last one listed when there are more (they come next time),
+    // else the whole window.
+    let watermark = match messages.last() {
+        Some(last) if more => last.created_at,
+        _ => until,
+    };
     let context = Context::load(state, &messages).await?;
     let subject = match messages.len() {
         1 => "1 unread message on Hearth".to_string(),
@@ -90,14 +102,22 @@ async fn send_one(
         n => format!("{n} unread messages on Hearth"),
     };
     let text = render(user, &messages, more, &context, &state.config.public_url);
-    mailer.send(address, &subject, text).await?;
-    // Past the last one listed when there are more (they come next time),
-    // else the whole window.
-    let watermark = match messages.last() {
-        Some(last) if more => last.created_at,
-        _ => until,
-    };
-    state.store.set_digest_watermark(user.id, watermark).await?;
+    // Claimed before sending: another node running the same task skips it.
+    if !state
+        .store
+        .claim_digest(user.id, recipient.since, watermark)
+        .await?
+    {
+        return Ok(false);
+    }
+    if let Err(e) = mailer.send(address, &subject, text).await {
+        // Hand the window back so the next run tries again.
+        state
+            .store
+            .set_digest_watermark(user.id, recipient.since)
+            .await?;
+        return Err(e);
+    }
     Ok(true)
 }
 
@@ -111,8 +131,8 @@ impl Context {
     async fn load(state: &AppState, messages: &[MessageRecord]) -> anyhow::Result<Self> {
         let mut rooms = HashMap::new();
         for m in messages {
-            if !rooms.contains_key(&m.room_id) {
-                rooms.insert(m.room_id, state.store.room_by_id(m.room_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = rooms.entry(m.room_id) {
+                slot.insert(state.store.room_by_id(m.room_id).await?);
             }
         }
         let mut ids: Vec<UserId> = messages.iter().map(|m| m.sender_id).collect();

@@ -147,14 +147,19 @@ async fn resolve_mentions(
 }
 
 async fn publish_created(state: &AppState, access: &Access, message: &Message) -> ApiResult<()> {
+    let mut shared = message.clone();
+    if shared.anonymous {
+        // The sender got the nonce in their answer; others must not see it.
+        shared.nonce = None;
+    }
     state.events.to_room(
         message.room_id,
         ServerEvent::MessageCreated(Box::new(MessageEvent {
-            message: message.clone(),
+            message: shared.clone(),
         })),
     );
     // Notifications follow each member's level (see service::notifications).
-    crate::service::notifications::message_created(state, access, message).await
+    crate::service::notifications::message_created(state, access, &shared).await
 }
 
 #[derive(Debug, Default, Clone, Copy)]

@@ -4,8 +4,8 @@
 //! publishes its event.
 
 pub mod accounts;
-pub mod email_links;
 pub mod digest;
+pub mod email_links;
 pub mod messages;
 pub mod notifications;
 pub mod permissions;

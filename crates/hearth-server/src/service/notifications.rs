@@ -53,7 +53,11 @@ pub fn notification_kind(
 
 /// Tells the members who should hear about `message` (just created by the
 /// member in `access`): gateway events now, pushes in the background.
-pub async fn message_created(state: &AppState, access: &Access, message: &Message) -> ApiResult<()> {
+pub async fn message_created(
+    state: &AppState,
+    access: &Access,
+    message: &Message,
+) -> ApiResult<()> {
     let room = &access.room;
     let mentioned: HashSet<UserId> = message.mentions.iter().copied().collect();
     // Everyone may be concerned by a DM or @room; otherwise only the
@@ -272,9 +276,7 @@ pub fn parse_dnd(
     now: OffsetDateTime,
 ) -> ApiResult<Option<Option<OffsetDateTime>>> {
     match (dnd, dnd_until) {
-        (Some(_), Some(_)) => Err(ApiError::validation(
-            "give dnd or dnd_until, not both",
-        )),
+        (Some(_), Some(_)) => Err(ApiError::validation("give dnd or dnd_until, not both")),
         (Some(true), None) => Ok(Some(Some(DND_FOREVER))),
         (Some(false), None) | (None, Some(None)) => Ok(Some(None)),
         (None, Some(Some(until))) if until <= now => Ok(Some(None)),
@@ -356,11 +358,20 @@ mod tests {
         let later = now + time::Duration::hours(1);
         let earlier = now - time::Duration::hours(1);
         assert_eq!(parse_dnd(None, None, now).ok(), Some(None));
-        assert_eq!(parse_dnd(Some(true), None, now).ok(), Some(Some(Some(DND_FOREVER))));
+        assert_eq!(
+            parse_dnd(Some(true), None, now).ok(),
+            Some(Some(Some(DND_FOREVER)))
+        );
         assert_eq!(parse_dnd(Some(false), None, now).ok(), Some(Some(None)));
         assert_eq!(parse_dnd(None, Some(None), now).ok(), Some(Some(None)));
-        assert_eq!(parse_dnd(None, Some(Some(later)), now).ok(), Some(Some(Some(later))));
-        assert_eq!(parse_dnd(None, Some(Some(earlier)), now).ok(), Some(Some(None)));
+        assert_eq!(
+            parse_dnd(None, Some(Some(later)), now).ok(),
+            Some(Some(Some(later)))
+        );
+        assert_eq!(
+            parse_dnd(None, Some(Some(earlier)), now).ok(),
+            Some(Some(None))
+        );
         assert!(parse_dnd(Some(true), Some(None), now).is_err());
     }
 }

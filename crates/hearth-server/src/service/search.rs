@@ -59,7 +59,10 @@ fn parse_time(raw: &str, field: &'static str) -> ApiResult<OffsetDateTime> {
 }
 
 fn encode_cursor(position: i64) -> String {
-    format!("{CURSOR_PREFIX}{}", URL_SAFE_NO_PAD.encode(position.to_be_bytes()))
+    format!(
+        "{CURSOR_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(position.to_be_bytes())
+    )
 }
 
 fn decode_cursor(cursor: &str) -> ApiResult<i64> {

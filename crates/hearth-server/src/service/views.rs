@@ -121,12 +121,18 @@ pub async fn messages(
         } else {
             senders.get(&rec.sender_id).map(summary)
         };
-        out.push(message_from(
+        let mut message = message_from(
             rec,
             sender,
             reactions.remove(&rec.id).unwrap_or_default(),
             attachments,
-        ));
+        );
+        // A client-chosen nonce could identify the author of an anonymous
+        // post; only the sender's own views carry it.
+        if rec.anonymous && viewer != Some(rec.sender_id) {
+            message.nonce = None;
+        }
+        out.push(message);
     }
     Ok(out)
 }

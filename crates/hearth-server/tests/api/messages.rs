@@ -226,3 +226,25 @@ async fn concurrent_sends_get_gap_free_seqs_and_no_duplicate_nonce() {
     }
     assert_eq!(all, (1..=60).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn an_anonymous_posts_nonce_reaches_only_its_sender() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let (_, room) = app
+        .post("/api/v1/rooms", &alice.token, json!({"kind": "group", "name": "anon", "members": [bob.id], "anonymous_allowed": true}))
+        .await;
+    let room = room["id"].as_str().unwrap().to_string();
+    let mut alice_ws = app.ws(&alice).await;
+    let (s, mine) = app
+        .post(&format!("/api/v1/rooms/{room}/messages"), &bob.token, json!({"body": "guess who", "nonce": "bob-secret-1", "anonymous": true}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(mine["nonce"], "bob-secret-1", "the sender's own answer keeps it");
+    let live = alice_ws.expect_event("message.created", |d| d["message"]["body"] == "guess who").await;
+    assert!(live["message"].get("nonce").is_none(), "{live}");
+    assert_eq!(live["message"]["sender"], Value::Null);
+    let (_, page) = app.get(&format!("/api/v1/rooms/{room}/messages"), &alice.token).await;
+    assert!(page["messages"][0].get("nonce").is_none());
+}

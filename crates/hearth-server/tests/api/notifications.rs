@@ -21,7 +21,11 @@ use web_push_native::p256;
 
 async fn set_level(app: &TestApp, user: &TestUser, room: &str, level: Value) -> Value {
     let (s, b) = app
-        .patch(&format!("/api/v1/rooms/{room}/notifications"), &user.token, json!({ "level": level }))
+        .patch(
+            &format!("/api/v1/rooms/{room}/notifications"),
+            &user.token,
+            json!({ "level": level }),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     b
@@ -33,7 +37,13 @@ async fn kinds(client: &mut WsClient) -> Vec<String> {
     let kinds = client
         .seen_named("notification")
         .iter()
-        .map(|d| format!("{}:{}", d["kind"].as_str().unwrap(), d["message"]["body"].as_str().unwrap_or("")))
+        .map(|d| {
+            format!(
+                "{}:{}",
+                d["kind"].as_str().unwrap(),
+                d["message"]["body"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     client.seen.retain(|e| e["t"] != "notification");
     kinds
@@ -46,14 +56,24 @@ async fn notification_events_follow_each_members_level() {
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
     let dave = app.register("dave").await;
-    let room = app.create_room(&alice, "group", "team", &[&bob, &carol, &dave]).await;
+    let room = app
+        .create_room(&alice, "group", "team", &[&bob, &carol, &dave])
+        .await;
 
     // Defaults: mentions in a group, all in a DM.
-    let (s, b) = app.get(&format!("/api/v1/rooms/{room}/notifications"), &carol.token).await;
+    let (s, b) = app
+        .get(&format!("/api/v1/rooms/{room}/notifications"), &carol.token)
+        .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(b, json!({"room_id": room, "level": "mentions", "explicit": false}));
+    assert_eq!(
+        b,
+        json!({"room_id": room, "level": "mentions", "explicit": false})
+    );
     let b = set_level(&app, &bob, &room, json!("none")).await;
-    assert_eq!(b, json!({"room_id": room, "level": "none", "explicit": true}));
+    assert_eq!(
+        b,
+        json!({"room_id": room, "level": "none", "explicit": true})
+    );
     set_level(&app, &dave, &room, json!("all")).await;
     let (_, rooms) = app.get("/api/v1/rooms", &dave.token).await;
     assert_eq!(rooms[0]["notification_level"], "all");
@@ -62,13 +82,21 @@ async fn notification_events_follow_each_members_level() {
     let mut carol_ws = app.ws(&carol).await;
     let mut dave_ws = app.ws(&dave).await;
 
-    app.send(&alice, &room, "@bob @carol @dave standup now").await;
+    app.send(&alice, &room, "@bob @carol @dave standup now")
+        .await;
     app.send(&alice, &room, "no mention here").await;
     app.send(&alice, &room, "@room fire drill").await;
-    assert_eq!(kinds(&mut bob_ws).await, Vec::<String>::new(), "none: nothing at all");
+    assert_eq!(
+        kinds(&mut bob_ws).await,
+        Vec::<String>::new(),
+        "none: nothing at all"
+    );
     assert_eq!(
         kinds(&mut carol_ws).await,
-        vec!["mention:@bob @carol @dave standup now", "mention:@room fire drill"],
+        vec![
+            "mention:@bob @carol @dave standup now",
+            "mention:@room fire drill"
+        ],
         "mentions: only mentions and @room"
     );
     assert_eq!(
@@ -93,13 +121,19 @@ async fn notification_events_follow_each_members_level() {
 
     // A DM notifies every message by default; `none` silences it.
     let dm = app.create_room(&alice, "dm", "", &[&bob]).await;
-    let (_, b) = app.get(&format!("/api/v1/rooms/{dm}/notifications"), &bob.token).await;
+    let (_, b) = app
+        .get(&format!("/api/v1/rooms/{dm}/notifications"), &bob.token)
+        .await;
     assert_eq!(b["level"], "all");
     app.send(&alice, &dm, "psst").await;
     assert_eq!(kinds(&mut bob_ws).await, vec!["dm:psst"]);
     set_level(&app, &bob, &dm, json!("mentions")).await;
     app.send(&alice, &dm, "still a dm").await;
-    assert_eq!(kinds(&mut bob_ws).await, vec!["dm:still a dm"], "in a DM every message is for you");
+    assert_eq!(
+        kinds(&mut bob_ws).await,
+        vec!["dm:still a dm"],
+        "in a DM every message is for you"
+    );
     set_level(&app, &bob, &dm, json!("none")).await;
     app.send(&alice, &dm, "hello?").await;
     assert!(kinds(&mut bob_ws).await.is_empty());
@@ -113,7 +147,12 @@ async fn notification_levels_are_validated_and_private_to_members() {
     let room = app.create_room(&alice, "group", "team", &[]).await;
     let channel = app.create_room(&alice, "channel", "lobby", &[]).await;
     let path = format!("/api/v1/rooms/{room}/notifications");
-    for body in [json!({"level": "loud"}), json!({"level": 3}), json!({}), json!({"level": "all", "x": 1})] {
+    for body in [
+        json!({"level": "loud"}),
+        json!({"level": 3}),
+        json!({}),
+        json!({"level": "all", "x": 1}),
+    ] {
         let (s, b) = app.patch(&path, &alice.token, body.clone()).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {b}");
     }
@@ -122,7 +161,11 @@ async fn notification_levels_are_validated_and_private_to_members() {
     let (s, _) = app.get(&path, &eve.token).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app
-        .patch(&format!("/api/v1/rooms/{channel}/notifications"), &eve.token, json!({"level": "all"}))
+        .patch(
+            &format!("/api/v1/rooms/{channel}/notifications"),
+            &eve.token,
+            json!({"level": "all"}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "join the channel first");
 }
@@ -132,26 +175,57 @@ async fn do_not_disturb_is_set_on_the_profile() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let (s, me) = app.patch("/api/v1/users/me", &alice.token, json!({"dnd": true})).await;
+    let (s, me) = app
+        .patch("/api/v1/users/me", &alice.token, json!({"dnd": true}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{me}");
-    assert!(me["dnd_until"].as_str().unwrap().starts_with("9999-"), "{me}");
-    let (_, other) = app.get(&format!("/api/v1/users/{}", alice.id), &bob.token).await;
-    assert!(other.get("dnd_until").is_none(), "only for the user themself");
+    assert!(
+        me["dnd_until"].as_str().unwrap().starts_with("9999-"),
+        "{me}"
+    );
+    let (_, other) = app
+        .get(&format!("/api/v1/users/{}", alice.id), &bob.token)
+        .await;
+    assert!(
+        other.get("dnd_until").is_none(),
+        "only for the user themself"
+    );
 
-    let (_, me) = app.patch("/api/v1/users/me", &alice.token, json!({"dnd": false})).await;
+    let (_, me) = app
+        .patch("/api/v1/users/me", &alice.token, json!({"dnd": false}))
+        .await;
     assert!(me.get("dnd_until").is_none(), "{me}");
     let (_, me) = app
-        .patch("/api/v1/users/me", &alice.token, json!({"dnd_until": "2999-01-01T08:00:00Z"}))
+        .patch(
+            "/api/v1/users/me",
+            &alice.token,
+            json!({"dnd_until": "2999-01-01T08:00:00Z"}),
+        )
         .await;
     assert_eq!(me["dnd_until"], "2999-01-01T08:00:00Z");
-    let (_, me) = app.patch("/api/v1/users/me", &alice.token, json!({"dnd_until": null})).await;
+    let (_, me) = app
+        .patch("/api/v1/users/me", &alice.token, json!({"dnd_until": null}))
+        .await;
     assert!(me.get("dnd_until").is_none());
     let (_, me) = app
-        .patch("/api/v1/users/me", &alice.token, json!({"dnd_until": "2001-01-01T00:00:00Z"}))
+        .patch(
+            "/api/v1/users/me",
+            &alice.token,
+            json!({"dnd_until": "2001-01-01T00:00:00Z"}),
+        )
         .await;
-    assert!(me.get("dnd_until").is_none(), "a time in the past turns it off");
-    for body in [json!({"dnd": true, "dnd_until": null}), json!({"dnd_until": "tomorrow"}), json!({"dnd": "yes"})] {
-        let (s, b) = app.patch("/api/v1/users/me", &alice.token, body.clone()).await;
+    assert!(
+        me.get("dnd_until").is_none(),
+        "a time in the past turns it off"
+    );
+    for body in [
+        json!({"dnd": true, "dnd_until": null}),
+        json!({"dnd_until": "tomorrow"}),
+        json!({"dnd": "yes"}),
+    ] {
+        let (s, b) = app
+            .patch("/api/v1/users/me", &alice.token, body.clone())
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {b}");
     }
 }
@@ -174,7 +248,10 @@ struct PushService {
     statuses: Arc<Mutex<HashMap<String, u16>>>,
 }
 
-type PushState = (mpsc::UnboundedSender<Pushed>, Arc<Mutex<HashMap<String, u16>>>);
+type PushState = (
+    mpsc::UnboundedSender<Pushed>,
+    Arc<Mutex<HashMap<String, u16>>>,
+);
 
 async fn receive_push(
     State((tx, statuses)): State<PushState>,
@@ -183,7 +260,11 @@ async fn receive_push(
     body: Bytes,
 ) -> axum::http::StatusCode {
     let status = statuses.lock().unwrap().get(&id).copied().unwrap_or(201);
-    let _ = tx.send(Pushed { id, headers, body: body.to_vec() });
+    let _ = tx.send(Pushed {
+        id,
+        headers,
+        body: body.to_vec(),
+    });
     axum::http::StatusCode::from_u16(status).unwrap()
 }
 
@@ -196,7 +277,11 @@ async fn push_service() -> PushService {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
-    PushService { url: format!("http://{addr}"), received, statuses }
+    PushService {
+        url: format!("http://{addr}"),
+        received,
+        statuses,
+    }
 }
 
 impl PushService {
@@ -265,7 +350,8 @@ fn check_vapid(pushed: &Pushed, audience: &str, server_key: &str) -> Value {
     let (signed, signature) = jwt.rsplit_once('.').unwrap();
     let key = VerifyingKey::from_sec1_bytes(&URL_SAFE_NO_PAD.decode(k).unwrap()).unwrap();
     let signature = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
-    key.verify(signed.as_bytes(), &signature).expect("the JWT signature verifies");
+    key.verify(signed.as_bytes(), &signature)
+        .expect("the JWT signature verifies");
     let (header, claims) = signed.split_once('.').unwrap();
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
     assert_eq!(header["alg"], "ES256");
@@ -273,8 +359,14 @@ fn check_vapid(pushed: &Pushed, audience: &str, server_key: &str) -> Value {
     assert_eq!(claims["aud"], audience);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let exp = claims["exp"].as_i64().unwrap();
-    assert!(exp > now && exp <= now + 24 * 3600, "exp within a day: {claims}");
-    assert!(claims["sub"].as_str().unwrap().starts_with("http") || claims["sub"].as_str().unwrap().starts_with("mailto:"));
+    assert!(
+        exp > now && exp <= now + 24 * 3600,
+        "exp within a day: {claims}"
+    );
+    assert!(
+        claims["sub"].as_str().unwrap().starts_with("http")
+            || claims["sub"].as_str().unwrap().starts_with("mailto:")
+    );
     claims
 }
 
@@ -283,7 +375,10 @@ async fn until_offline(app: &TestApp, user: &TestUser) {
     let id = hearth_protocol::UserId(user.id.parse().unwrap());
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     while app.state.hub.session_count(id) > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "session never closed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "session never closed"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
@@ -301,7 +396,13 @@ async fn pushes_are_encrypted_for_the_subscriber_and_signed_with_vapid() {
     let server_key = key["public_key"].as_str().unwrap().to_string();
     assert_eq!(URL_SAFE_NO_PAD.decode(&server_key).unwrap().len(), 65);
     let endpoint = format!("{}/push/bob-laptop", service.url);
-    let (s, b) = app.post("/api/v1/push/subscriptions", &bob.token, browser.subscription(&endpoint)).await;
+    let (s, b) = app
+        .post(
+            "/api/v1/push/subscriptions",
+            &bob.token,
+            browser.subscription(&endpoint),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
 
     // Bob is offline: a DM is pushed.
@@ -311,8 +412,18 @@ async fn pushes_are_encrypted_for_the_subscriber_and_signed_with_vapid() {
     assert_eq!(pushed.id, "bob-laptop");
     assert_eq!(pushed.headers["content-encoding"], "aes128gcm");
     assert_eq!(pushed.headers["content-type"], "application/octet-stream");
-    assert!(pushed.headers["ttl"].to_str().unwrap().parse::<u32>().unwrap() > 0);
-    assert!(!pushed.body.windows(5).any(|w| w == b"there"), "the body is encrypted");
+    assert!(
+        pushed.headers["ttl"]
+            .to_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        !pushed.body.windows(5).any(|w| w == b"there"),
+        "the body is encrypted"
+    );
     check_vapid(&pushed, &service.url, &server_key);
     let payload = browser.open(&pushed);
     assert_eq!(payload["kind"], "dm");
@@ -340,9 +451,11 @@ async fn pushes_are_encrypted_for_the_subscriber_and_signed_with_vapid() {
     assert_eq!(browser.open(&service.next().await)["body"], "back offline");
 
     // Do-not-disturb: no push until it is off.
-    app.patch("/api/v1/users/me", &bob.token, json!({"dnd": true})).await;
+    app.patch("/api/v1/users/me", &bob.token, json!({"dnd": true}))
+        .await;
     app.send(&alice, &dm, "during dnd").await;
-    app.patch("/api/v1/users/me", &bob.token, json!({"dnd": false})).await;
+    app.patch("/api/v1/users/me", &bob.token, json!({"dnd": false}))
+        .await;
     app.send(&alice, &dm, "after dnd").await;
     assert_eq!(browser.open(&service.next().await)["body"], "after dnd");
 
@@ -364,12 +477,26 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
     let current = Subscriber::new();
     for (browser, name) in [(&old, "old"), (&current, "current")] {
         let endpoint = format!("{}/push/{name}", service.url);
-        let (s, b) = app.post("/api/v1/push/subscriptions", &bob.token, browser.subscription(&endpoint)).await;
+        let (s, b) = app
+            .post(
+                "/api/v1/push/subscriptions",
+                &bob.token,
+                browser.subscription(&endpoint),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
     }
     service.statuses.lock().unwrap().insert("old".into(), 410);
     let bob_id = hearth_protocol::UserId(bob.id.parse().unwrap());
-    assert_eq!(app.state.store.push_subscriptions(bob_id).await.unwrap().len(), 2);
+    assert_eq!(
+        app.state
+            .store
+            .push_subscriptions(bob_id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 
     let dm = app.create_room(&alice, "dm", "", &[&bob]).await;
     app.send(&alice, &dm, "first").await;
@@ -383,7 +510,10 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
             assert_eq!(left[0].endpoint, format!("{}/push/current", service.url));
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the gone subscription stayed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the gone subscription stayed"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     app.send(&alice, &dm, "second").await;
@@ -399,10 +529,14 @@ async fn subscriptions_are_validated_and_deleted_by_their_owner() {
     let eve = app.register("eve").await;
     let browser = Subscriber::new();
     let good = browser.subscription("https://push.example/sub/1");
-    let (s, b) = app.post("/api/v1/push/subscriptions", &bob.token, good.clone()).await;
+    let (s, b) = app
+        .post("/api/v1/push/subscriptions", &bob.token, good.clone())
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     // Subscribing again is fine (same browser, maybe new keys).
-    let (s, _) = app.post("/api/v1/push/subscriptions", &bob.token, good.clone()).await;
+    let (s, _) = app
+        .post("/api/v1/push/subscriptions", &bob.token, good.clone())
+        .await;
     assert_eq!(s, StatusCode::CREATED);
 
     let mut bad_key = good.clone();
@@ -413,8 +547,16 @@ async fn subscriptions_are_validated_and_deleted_by_their_owner() {
     http["endpoint"] = json!("http://push.example/sub/1");
     let mut junk = good.clone();
     junk["endpoint"] = json!("javascript:alert(1)");
-    for body in [bad_key, bad_auth, http, junk, json!({"endpoint": "https://push.example/x"})] {
-        let (s, b) = app.post("/api/v1/push/subscriptions", &bob.token, body.clone()).await;
+    for body in [
+        bad_key,
+        bad_auth,
+        http,
+        junk,
+        json!({"endpoint": "https://push.example/x"}),
+    ] {
+        let (s, b) = app
+            .post("/api/v1/push/subscriptions", &bob.token, body.clone())
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {b}");
     }
 
@@ -426,9 +568,18 @@ async fn subscriptions_are_validated_and_deleted_by_their_owner() {
             .json(&json!({ "endpoint": endpoint }));
         async move { req.send().await.unwrap().status() }
     };
-    assert_eq!(delete(&eve, "https://push.example/sub/1").await, StatusCode::NOT_FOUND);
-    assert_eq!(delete(&bob, "https://push.example/sub/1").await, StatusCode::NO_CONTENT);
-    assert_eq!(delete(&bob, "https://push.example/sub/1").await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        delete(&eve, "https://push.example/sub/1").await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&bob, "https://push.example/sub/1").await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        delete(&bob, "https://push.example/sub/1").await,
+        StatusCode::NOT_FOUND
+    );
 }
 
 // ---------------------------------------------------------------- e-mail
@@ -453,7 +604,10 @@ async fn register_with_email(app: &TestApp, username: &str) -> TestUser {
 
 /// Digest mails received so far.
 fn digests(sink: &SmtpSink) -> Vec<crate::smtp_sink::Mail> {
-    sink.mails().into_iter().filter(|m| m.subject().contains("unread")).collect()
+    sink.mails()
+        .into_iter()
+        .filter(|m| m.subject().contains("unread"))
+        .collect()
 }
 
 #[tokio::test]
@@ -468,23 +622,38 @@ async fn offline_users_get_a_digest_of_unread_mentions_and_dms_by_email() {
     let alice = app.register("alice").await;
     let bob = register_with_email(&app, "bob").await;
     let carol = register_with_email(&app, "carol").await;
-    let room = app.create_room(&alice, "channel", "builds", &[&bob, &carol]).await;
+    let room = app
+        .create_room(&alice, "channel", "builds", &[&bob, &carol])
+        .await;
     let dm = app.create_room(&alice, "dm", "", &[&bob]).await;
     // Read before the digest: not mailed.
     app.send(&alice, &room, "@bob old news").await;
-    let (s, _) = app.post(&format!("/api/v1/rooms/{room}/read"), &bob.token, json!({"seq": 1})).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rooms/{room}/read"),
+            &bob.token,
+            json!({"seq": 1}),
+        )
+        .await;
     assert!(s.is_success());
-    app.send(&alice, &room, "@bob @carol the build is red").await;
+    app.send(&alice, &room, "@bob @carol the build is red")
+        .await;
     app.send(&alice, &room, "just chatting, no mention").await;
     app.send(&alice, &dm, "can you look at it tonight?").await;
     // Carol is in do-not-disturb: no mail for her.
-    app.patch("/api/v1/users/me", &carol.token, json!({"dnd": true})).await;
+    app.patch("/api/v1/users/me", &carol.token, json!({"dnd": true}))
+        .await;
 
     let now = time::OffsetDateTime::now_utc();
     let send = hearth_server::service::digest::send_digests;
     // Not away long enough yet.
     assert_eq!(send(&app.state, now).await.unwrap(), 0);
-    assert_eq!(send(&app.state, now + time::Duration::minutes(31)).await.unwrap(), 1);
+    assert_eq!(
+        send(&app.state, now + time::Duration::minutes(31))
+            .await
+            .unwrap(),
+        1
+    );
     let mail = sink.expect_mail_to("bob@example.org", "unread").await;
     assert_eq!(mail.to, vec!["bob@example.org"]);
     assert_eq!(mail.subject(), "2 unread messages on Hearth");
@@ -494,12 +663,29 @@ async fn offline_users_get_a_digest_of_unread_mentions_and_dms_by_email() {
     assert!(text.contains("> @bob @carol the build is red"), "{text}");
     assert!(text.contains("alice in a direct message"), "{text}");
     assert!(text.contains("> can you look at it tonight?"), "{text}");
-    assert!(!text.contains("just chatting"), "only mentions and DMs: {text}");
-    assert!(!text.contains("old news"), "read messages are not mailed: {text}");
-    assert!(text.contains(&format!("https://chat.example/#/room/{room}/s/2")), "{text}");
-    assert!(text.contains(&format!("https://chat.example/#/room/{dm}/s/1")), "{text}");
+    assert!(
+        !text.contains("just chatting"),
+        "only mentions and DMs: {text}"
+    );
+    assert!(
+        !text.contains("old news"),
+        "read messages are not mailed: {text}"
+    );
+    assert!(
+        text.contains(&format!("https://chat.example/#/room/{room}/s/2")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("https://chat.example/#/room/{dm}/s/1")),
+        "{text}"
+    );
 
     // Each message is mailed once.
-    assert_eq!(send(&app.state, now + time::Duration::minutes(62)).await.unwrap(), 0);
+    assert_eq!(
+        send(&app.state, now + time::Duration::minutes(62))
+            .await
+            .unwrap(),
+        0
+    );
     assert!(digests(&sink).is_empty(), "one digest, to bob only");
 }

@@ -19,7 +19,10 @@ async fn search(app: &TestApp, user: &TestUser, params: &[(&str, &str)]) -> (Sta
     .expect("search failed");
     let status = res.status();
     let text = res.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The bodies found for `q`, newest first (asserts 200).
@@ -42,7 +45,10 @@ fn highlighted(result: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|h| {
-            let (s, e) = (h[0].as_u64().unwrap() as usize, h[1].as_u64().unwrap() as usize);
+            let (s, e) = (
+                h[0].as_u64().unwrap() as usize,
+                h[1].as_u64().unwrap() as usize,
+            );
             snippet[s..e].iter().collect()
         })
         .collect()
@@ -55,7 +61,8 @@ async fn search_answers_newest_first_with_snippets_and_pages_with_a_cursor() {
     let bob = app.register("bob").await;
     let room = app.create_room(&alice, "group", "reports", &[&bob]).await;
     for i in 0..25 {
-        app.send(&alice, &room, &format!("weekly report number {i}")).await;
+        app.send(&alice, &room, &format!("weekly report number {i}"))
+            .await;
     }
     app.send(&bob, &room, "unrelated chatter").await;
 
@@ -85,7 +92,10 @@ async fn search_answers_newest_first_with_snippets_and_pages_with_a_cursor() {
             None => break,
         }
     }
-    let expected: Vec<String> = (0..25).rev().map(|i| format!("weekly report number {i}")).collect();
+    let expected: Vec<String> = (0..25)
+        .rev()
+        .map(|i| format!("weekly report number {i}"))
+        .collect();
     assert_eq!(seen, expected, "every match once, newest first");
 }
 
@@ -95,12 +105,20 @@ async fn search_never_shows_rooms_the_caller_left_was_banned_from_or_never_joine
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let shared = app.create_room(&alice, "group", "shared", &[&bob, &carol]).await;
+    let shared = app
+        .create_room(&alice, "group", "shared", &[&bob, &carol])
+        .await;
     let private = app.create_room(&alice, "group", "private", &[]).await;
     let channel = app.create_room(&alice, "channel", "lobby", &[]).await;
     let left = app.create_room(&alice, "group", "left", &[&bob]).await;
     let banned = app.create_room(&alice, "channel", "banned", &[]).await;
-    let (s, b) = app.post(&format!("/api/v1/rooms/{banned}/join"), &carol.token, json!({})).await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/rooms/{banned}/join"),
+            &carol.token,
+            json!({}),
+        )
+        .await;
     assert!(s.is_success(), "{b}");
     let dm = app.create_room(&alice, "dm", "", &[&carol]).await;
     for (room, what) in [
@@ -113,14 +131,26 @@ async fn search_never_shows_rooms_the_caller_left_was_banned_from_or_never_joine
     ] {
         app.send(&alice, room, &format!("treasure in {what}")).await;
     }
-    let (s, b) = app.post(&format!("/api/v1/rooms/{left}/leave"), &bob.token, json!({})).await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/rooms/{left}/leave"),
+            &bob.token,
+            json!({}),
+        )
+        .await;
     assert!(s.is_success(), "{b}");
     let (s, b) = app
-        .delete(&format!("/api/v1/rooms/{banned}/members/{}?ban=true", carol.id), &alice.token)
+        .delete(
+            &format!("/api/v1/rooms/{banned}/members/{}?ban=true", carol.id),
+            &alice.token,
+        )
         .await;
     assert!(s.is_success(), "{b}");
 
-    assert_eq!(bodies(&app, &bob, "treasure").await, vec!["treasure in shared"]);
+    assert_eq!(
+        bodies(&app, &bob, "treasure").await,
+        vec!["treasure in shared"]
+    );
     assert_eq!(
         bodies(&app, &carol, "treasure").await,
         vec!["treasure in dm", "treasure in shared"]
@@ -144,7 +174,12 @@ async fn hostile_query_strings_are_answered_200_or_400_never_500() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let room = app.create_room(&alice, "group", "music", &[]).await;
-    app.send(&alice, &room, "rock AND roll \"live\" at NEAR(the) *stadium*").await;
+    app.send(
+        &alice,
+        &room,
+        "rock AND roll \"live\" at NEAR(the) *stadium*",
+    )
+    .await;
 
     let long = "a".repeat(257);
     let punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".repeat(320);
@@ -190,9 +225,13 @@ async fn hostile_query_strings_are_answered_200_or_400_never_500() {
     assert_eq!(bodies(&app, &alice, "stadium*").await.len(), 1);
     assert!(bodies(&app, &alice, "*").await.is_empty());
     // The snippet is plain text: the markup-looking body comes back as is.
-    app.send(&alice, &room, "<b>bold</b> & <script>x</script>").await;
+    app.send(&alice, &room, "<b>bold</b> & <script>x</script>")
+        .await;
     let (_, page) = search(&app, &alice, &[("q", "bold")]).await;
-    assert_eq!(page["results"][0]["snippet"], "<b>bold</b> & <script>x</script>");
+    assert_eq!(
+        page["results"][0]["snippet"],
+        "<b>bold</b> & <script>x</script>"
+    );
     assert_eq!(highlighted(&page["results"][0]), vec!["bold"]);
 }
 
@@ -206,15 +245,24 @@ async fn edits_and_deletes_update_the_results() {
     assert_eq!(bodies(&app, &alice, "pancakes").await.len(), 1);
 
     let (s, b) = app
-        .patch(&format!("/api/v1/rooms/{room}/messages/{id}"), &alice.token, json!({"body": "crepes for breakfast"}))
+        .patch(
+            &format!("/api/v1/rooms/{room}/messages/{id}"),
+            &alice.token,
+            json!({"body": "crepes for breakfast"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert!(bodies(&app, &alice, "pancakes").await.is_empty());
     let (_, page) = search(&app, &alice, &[("q", "crepes")]).await;
-    assert_eq!(page["results"][0]["message"]["body"], "crepes for breakfast");
+    assert_eq!(
+        page["results"][0]["message"]["body"],
+        "crepes for breakfast"
+    );
     assert!(page["results"][0]["message"]["edited_at"].is_string());
 
-    let (s, _) = app.delete(&format!("/api/v1/rooms/{room}/messages/{id}"), &alice.token).await;
+    let (s, _) = app
+        .delete(&format!("/api/v1/rooms/{room}/messages/{id}"), &alice.token)
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(bodies(&app, &alice, "crepes").await.is_empty());
     assert!(bodies(&app, &alice, "breakfast").await.is_empty());
@@ -228,7 +276,8 @@ async fn filters_narrow_the_results_and_bad_parameters_are_400() {
     let general = app.create_room(&alice, "group", "general", &[&bob]).await;
     let random = app.create_room(&alice, "group", "random", &[&bob]).await;
     app.send(&alice, &general, "meeting at noon").await;
-    app.send(&bob, &general, "meeting notes: https://example.org/notes").await;
+    app.send(&bob, &general, "meeting notes: https://example.org/notes")
+        .await;
     app.send(&bob, &random, "meeting moved").await;
 
     let only = |params: Vec<(&'static str, String)>| {
@@ -247,7 +296,10 @@ async fn filters_narrow_the_results_and_bad_parameters_are_400() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(only(vec![("room_id", random.clone())]).await, vec!["meeting moved"]);
+    assert_eq!(
+        only(vec![("room_id", random.clone())]).await,
+        vec!["meeting moved"]
+    );
     assert_eq!(
         only(vec![("from", bob.id.clone())]).await,
         vec!["meeting moved", "meeting notes: https://example.org/notes"]
@@ -258,7 +310,12 @@ async fn filters_narrow_the_results_and_bad_parameters_are_400() {
     );
     assert!(only(vec![("has", "image".into())]).await.is_empty());
     assert!(only(vec![("before", "2000-01-01".into())]).await.is_empty());
-    assert_eq!(only(vec![("after", "2000-01-01T00:00:00Z".into())]).await.len(), 3);
+    assert_eq!(
+        only(vec![("after", "2000-01-01T00:00:00Z".into())])
+            .await
+            .len(),
+        3
+    );
 
     for (k, v) in [
         ("cursor", "nonsense"),
@@ -274,7 +331,15 @@ async fn filters_narrow_the_results_and_bad_parameters_are_400() {
         let (s, body) = search(&app, &alice, &[("q", "meeting"), (k, v)]).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{k}={v}: {body}");
     }
-    let (s, _) = search(&app, &alice, &[("q", "meeting"), ("room_id", "01900000-0000-7000-8000-000000000000")]).await;
+    let (s, _) = search(
+        &app,
+        &alice,
+        &[
+            ("q", "meeting"),
+            ("room_id", "01900000-0000-7000-8000-000000000000"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app
         .request(reqwest::Method::GET, "/api/v1/search?q=meeting", None, None)
@@ -290,17 +355,33 @@ async fn user_search_matches_username_and_display_name_prefixes() {
     let bob = app.register("bob").await;
     app.register("malice").await;
     let (s, b) = app
-        .patch("/api/v1/users/me", &bob.token, json!({"display_name": "Albert Bob"}))
+        .patch(
+            "/api/v1/users/me",
+            &bob.token,
+            json!({"display_name": "Albert Bob"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let names = |v: &Value| -> Vec<String> {
-        v.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_string()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_string())
+            .collect()
     };
     let (s, found) = app.get("/api/v1/users?q=al", &alice.token).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(names(&found), vec!["alan", "alice", "bob"], "username or display-name prefix");
+    assert_eq!(
+        names(&found),
+        vec!["alan", "alice", "bob"],
+        "username or display-name prefix"
+    );
     let (_, found) = app.get("/api/v1/users?q=ALI", &alice.token).await;
-    assert_eq!(names(&found), vec!["alice"], "a prefix, case-insensitive, not a substring");
+    assert_eq!(
+        names(&found),
+        vec!["alice"],
+        "a prefix, case-insensitive, not a substring"
+    );
     let (_, found) = app.get("/api/v1/users?q=%40ali", &alice.token).await;
     assert_eq!(names(&found), vec!["alice"], "a leading @ is ignored");
     let (_, found) = app.get("/api/v1/users?q=%25", &alice.token).await;
@@ -314,10 +395,15 @@ async fn channel_search_finds_names_by_prefix_and_ignores_case() {
     app.create_room(&alice, "channel", "general", &[]).await;
     app.create_room(&alice, "channel", "gardening", &[]).await;
     app.create_room(&alice, "channel", "random", &[]).await;
-    app.create_room(&alice, "group", "general private", &[]).await;
+    app.create_room(&alice, "group", "general private", &[])
+        .await;
     let names = |v: &Value| -> Vec<String> {
-        let mut n: Vec<String> =
-            v.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+        let mut n: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect();
         n.sort();
         n
     };
@@ -325,7 +411,11 @@ async fn channel_search_finds_names_by_prefix_and_ignores_case() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(names(&found), vec!["gardening"]);
     let (_, found) = app.get("/api/v1/channels?q=GEN", &alice.token).await;
-    assert_eq!(names(&found), vec!["general"], "channels only, case-insensitive");
+    assert_eq!(
+        names(&found),
+        vec!["general"],
+        "channels only, case-insensitive"
+    );
     let (_, found) = app.get("/api/v1/channels?q=%25", &alice.token).await;
     assert!(names(&found).is_empty(), "wildcards are literal");
 }

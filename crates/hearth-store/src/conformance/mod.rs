@@ -153,6 +153,7 @@ macro_rules! conformance_tests {
             push_subscriptions_are_kept_per_endpoint,
             digest_recipients_have_an_email_and_no_do_not_disturb,
             digest_messages_are_unread_mentions_and_dms,
+            a_digest_window_is_claimed_once,
         );
         $crate::conformance_tests!(@shared $factory;
             concurrent_inserts_get_gap_free_seqs,

@@ -23,7 +23,10 @@ pub async fn notify_levels_are_set_listed_and_reset(store: &dyn Store) {
         .expect("member")
         .expect("bob is a member");
     assert_eq!(member.notify_level, None);
-    assert_eq!(default_notify_level(RoomKind::Channel), NotifyLevel::Mentions);
+    assert_eq!(
+        default_notify_level(RoomKind::Channel),
+        NotifyLevel::Mentions
+    );
     assert_eq!(default_notify_level(RoomKind::Dm), NotifyLevel::All);
 
     let updated = store
@@ -156,7 +159,10 @@ pub async fn push_subscriptions_are_kept_per_endpoint(store: &dyn Store) {
         auth: "other".to_string(),
         ..subscription(bob.id, &laptop.endpoint)
     };
-    store.upsert_push_subscription(&again).await.expect("resubscribe");
+    store
+        .upsert_push_subscription(&again)
+        .await
+        .expect("resubscribe");
     assert_eq!(
         store.push_subscriptions(alice.id).await.expect("list"),
         vec![phone.clone()]
@@ -164,7 +170,10 @@ pub async fn push_subscriptions_are_kept_per_endpoint(store: &dyn Store) {
     let bobs = store.push_subscriptions(bob.id).await.expect("list");
     assert_eq!(bobs.len(), 1);
     assert_eq!(bobs[0].id, laptop.id, "the endpoint keeps its id");
-    assert_eq!((bobs[0].p256dh.as_str(), bobs[0].auth.as_str()), ("BOtherKey", "other"));
+    assert_eq!(
+        (bobs[0].p256dh.as_str(), bobs[0].auth.as_str()),
+        ("BOtherKey", "other")
+    );
 
     // Only one's own, unless the caller is the push service's verdict.
     assert!(
@@ -191,8 +200,20 @@ pub async fn push_subscriptions_are_kept_per_endpoint(store: &dyn Store) {
             .await
             .expect("delete")
     );
-    assert!(store.push_subscriptions(alice.id).await.expect("list").is_empty());
-    assert!(store.push_subscriptions(bob.id).await.expect("list").is_empty());
+    assert!(
+        store
+            .push_subscriptions(alice.id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(
+        store
+            .push_subscriptions(bob.id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
 }
 
 pub async fn digest_recipients_have_an_email_and_no_do_not_disturb(store: &dyn Store) {
@@ -223,7 +244,10 @@ pub async fn digest_recipients_have_an_email_and_no_do_not_disturb(store: &dyn S
         .iter()
         .find(|r| r.user.id == alice.id)
         .expect("alice");
-    assert_eq!(alices.since, alice.created_at, "a new account starts at its creation");
+    assert_eq!(
+        alices.since, alice.created_at,
+        "a new account starts at its creation"
+    );
 
     let at = now_plus(5);
     store
@@ -253,17 +277,29 @@ pub async fn digest_messages_are_unread_mentions_and_dms(store: &dyn Store) {
     send(store, channel.id, alice.id, "plain message, no mention").await;
     let mut mention = new_message(channel.id, alice.id, "@bob look");
     mention.mentions = vec![bob.id];
-    let mention = store.insert_message(mention).await.expect("send").into_inner();
+    let mention = store
+        .insert_message(mention)
+        .await
+        .expect("send")
+        .into_inner();
     let mut everyone = new_message(channel.id, alice.id, "@room hello");
     everyone.mentions_room = true;
-    let everyone = store.insert_message(everyone).await.expect("send").into_inner();
+    let everyone = store
+        .insert_message(everyone)
+        .await
+        .expect("send")
+        .into_inner();
     let direct = send(store, dm.id, alice.id, "just for you").await;
     let mut own = new_message(channel.id, bob.id, "@bob talking to myself");
     own.mentions = vec![bob.id];
     store.insert_message(own).await.expect("send");
     let mut deleted = new_message(channel.id, alice.id, "@bob never mind");
     deleted.mentions = vec![bob.id];
-    let deleted = store.insert_message(deleted).await.expect("send").into_inner();
+    let deleted = store
+        .insert_message(deleted)
+        .await
+        .expect("send")
+        .into_inner();
     store
         .delete_message(channel.id, deleted.id)
         .await
@@ -281,7 +317,10 @@ pub async fn digest_messages_are_unread_mentions_and_dms(store: &dyn Store) {
         .digest_messages(bob.id, since, until, 50)
         .await
         .expect("digest");
-    assert_eq!(message_ids(&digest), vec![mention.id, everyone.id, direct.id]);
+    assert_eq!(
+        message_ids(&digest),
+        vec![mention.id, everyone.id, direct.id]
+    );
     // The limit keeps the oldest.
     let first = store
         .digest_messages(bob.id, since, until, 2)
@@ -337,5 +376,44 @@ pub async fn digest_messages_are_unread_mentions_and_dms(store: &dyn Store) {
             .await
             .expect("digest")
             .is_empty()
+    );
+}
+
+pub async fn a_digest_window_is_claimed_once(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let since = store
+        .digest_recipients(now())
+        .await
+        .expect("recipients")
+        .into_iter()
+        .find(|r| r.user.id == alice.id)
+        .expect("alice")
+        .since;
+    let at = now_plus(60);
+    assert!(
+        store
+            .claim_digest(alice.id, since, at)
+            .await
+            .expect("claim")
+    );
+    // A second node read the same `since`: too late.
+    assert!(
+        !store
+            .claim_digest(alice.id, since, now_plus(90))
+            .await
+            .expect("claim")
+    );
+    let recipients = store.digest_recipients(now()).await.expect("recipients");
+    let alices = recipients
+        .iter()
+        .find(|r| r.user.id == alice.id)
+        .expect("alice");
+    assert_eq!(alices.since, at);
+    // The next window starts where the claim left it.
+    assert!(
+        store
+            .claim_digest(alice.id, at, now_plus(120))
+            .await
+            .expect("claim")
     );
 }

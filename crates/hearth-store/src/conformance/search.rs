@@ -61,7 +61,13 @@ fn highlighted(hit: &SearchHit) -> Vec<String> {
 pub async fn search_finds_every_word_newest_first_with_highlighted_snippets(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let general = room(store, RoomKind::Channel, "general", &[&alice]).await;
-    let fox = send(store, general.id, alice.id, "The quick brown fox\njumps over the lazy dog").await;
+    let fox = send(
+        store,
+        general.id,
+        alice.id,
+        "The quick brown fox\njumps over the lazy dog",
+    )
+    .await;
     let cow = send(store, general.id, alice.id, "How now, brown cow?").await;
     send(store, general.id, alice.id, "nothing to see here").await;
 
@@ -69,10 +75,16 @@ pub async fn search_finds_every_word_newest_first_with_highlighted_snippets(stor
     assert_eq!(found(store, alice.id, "BROWN").await, ids(&[&cow, &fox]));
     // Every word must match; the last one also as a prefix.
     assert_eq!(found(store, alice.id, "brown qui").await, ids(&[&fox]));
-    assert_eq!(found(store, alice.id, "quick cow").await, Vec::<MessageId>::new());
+    assert_eq!(
+        found(store, alice.id, "quick cow").await,
+        Vec::<MessageId>::new()
+    );
     assert_eq!(found(store, alice.id, "laz").await, ids(&[&fox]));
     // Only the last word is a prefix.
-    assert_eq!(found(store, alice.id, "qui brown").await, Vec::<MessageId>::new());
+    assert_eq!(
+        found(store, alice.id, "qui brown").await,
+        Vec::<MessageId>::new()
+    );
 
     let hits = hits(store, &search_query(alice.id, "brown fox")).await;
     assert_eq!(hits.len(), 1);
@@ -102,7 +114,10 @@ pub async fn search_pages_by_position(store: &dyn Store) {
         query.before_position = page.last().map(|h| h.position);
         pages.push(page.iter().map(|h| h.message.id).collect::<Vec<_>>());
     }
-    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3, 1]);
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![3, 3, 1]
+    );
     let all: Vec<MessageId> = pages.concat();
     let newest_first: Vec<MessageId> = sent.iter().rev().map(|m| m.id).collect();
     assert_eq!(all, newest_first);
@@ -114,7 +129,13 @@ pub async fn search_shows_only_rooms_the_user_is_a_member_of_now(store: &dyn Sto
     let carol = user(store, "carol").await;
     let dave = user(store, "dave").await;
     let erin = user(store, "erin").await;
-    let shared = room(store, RoomKind::Group, "shared", &[&alice, &bob, &carol, &dave]).await;
+    let shared = room(
+        store,
+        RoomKind::Group,
+        "shared",
+        &[&alice, &bob, &carol, &dave],
+    )
+    .await;
     let secret = room(store, RoomKind::Group, "secret", &[&bob, &carol, &dave]).await;
     let channel = room(store, RoomKind::Channel, "open", &[&bob]).await;
     let dm = room(store, RoomKind::Dm, "", &[&bob, &carol]).await;
@@ -123,19 +144,28 @@ pub async fn search_shows_only_rooms_the_user_is_a_member_of_now(store: &dyn Sto
     let in_channel = send(store, channel.id, bob.id, "pineapple channel").await;
     let in_dm = send(store, dm.id, bob.id, "pineapple between us").await;
 
-    store.remove_member(secret.id, carol.id).await.expect("carol leaves");
+    store
+        .remove_member(secret.id, carol.id)
+        .await
+        .expect("carol leaves");
     store
         .ban_member(secret.id, dave.id, now_plus(0))
         .await
         .expect("dave is banned");
 
-    assert_eq!(found(store, alice.id, "pineapple").await, ids(&[&in_shared]));
+    assert_eq!(
+        found(store, alice.id, "pineapple").await,
+        ids(&[&in_shared])
+    );
     assert_eq!(
         found(store, bob.id, "pineapple").await,
         ids(&[&in_dm, &in_channel, &in_secret, &in_shared])
     );
     // Left and banned: what they could once read is not found any more.
-    assert_eq!(found(store, carol.id, "pineapple").await, ids(&[&in_dm, &in_shared]));
+    assert_eq!(
+        found(store, carol.id, "pineapple").await,
+        ids(&[&in_dm, &in_shared])
+    );
     assert_eq!(found(store, dave.id, "pineapple").await, ids(&[&in_shared]));
     // In no room at all; and a public channel never joined.
     assert!(found(store, erin.id, "pineapple").await.is_empty());
@@ -210,7 +240,13 @@ pub async fn search_treats_hostile_text_as_plain_words(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let general = room(store, RoomKind::Channel, "general", &[&alice]).await;
     let rock = send(store, general.id, alice.id, "rock AND roll, not jazz").await;
-    send(store, general.id, alice.id, "NEAR the body: room* (x) \"quoted\"").await;
+    send(
+        store,
+        general.id,
+        alice.id,
+        "NEAR the body: room* (x) \"quoted\"",
+    )
+    .await;
 
     let punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".repeat(320);
     let long_words = "and or not near ".repeat(600);
@@ -225,7 +261,10 @@ pub async fn search_treats_hostile_text_as_plain_words(store: &dyn Store) {
     assert_eq!(found(store, alice.id, "AND").await, ids(&[&rock]));
     assert_eq!(found(store, alice.id, "rock AND").await, ids(&[&rock]));
     assert_eq!(found(store, alice.id, "not jazz").await, ids(&[&rock]));
-    assert_eq!(found(store, alice.id, "rock \"AND\" roll").await, ids(&[&rock]));
+    assert_eq!(
+        found(store, alice.id, "rock \"AND\" roll").await,
+        ids(&[&rock])
+    );
     assert_eq!(found(store, alice.id, "near").await.len(), 1);
     assert_eq!(found(store, alice.id, "body:").await.len(), 1);
     // Nothing searchable: nothing found.
@@ -242,7 +281,14 @@ pub async fn search_follows_edits_and_deletes(store: &dyn Store) {
     assert_eq!(found(store, alice.id, "pancakes").await, ids(&[&pancakes]));
 
     let edited = store
-        .edit_message(general.id, pancakes.id, "crepes for breakfast", &[], false, now_plus(0))
+        .edit_message(
+            general.id,
+            pancakes.id,
+            "crepes for breakfast",
+            &[],
+            false,
+            now_plus(0),
+        )
         .await
         .expect("edit");
     assert!(found(store, alice.id, "pancakes").await.is_empty());
@@ -286,7 +332,13 @@ pub async fn search_filters_by_room_sender_time_and_content(store: &dyn Store) {
         .await
         .expect("insert")
         .into_inner();
-    let with_link = send(store, general.id, bob.id, "meeting at HTTPS://example.org/call").await;
+    let with_link = send(
+        store,
+        general.id,
+        bob.id,
+        "meeting at HTTPS://example.org/call",
+    )
+    .await;
     let mut anonymous = new_message(general.id, bob.id, "meeting complaints");
     anonymous.anonymous = true;
     let anonymous = store
@@ -326,10 +378,14 @@ pub async fn search_filters_by_room_sender_time_and_content(store: &dyn Store) {
         run(&|q| q.has = Some(SearchHas::Link)).await,
         ids(&[&with_link])
     );
-    assert!(run(&|q| q.before = Some(by_alice.created_at)).await.is_empty());
-    assert_eq!(run(&|q| q.after = Some(now_plus(3600))).await, Vec::<MessageId>::new());
-    assert_eq!(
-        run(&|q| q.after = Some(by_alice.created_at)).await.len(),
-        5
+    assert!(
+        run(&|q| q.before = Some(by_alice.created_at))
+            .await
+            .is_empty()
     );
+    assert_eq!(
+        run(&|q| q.after = Some(now_plus(3600))).await,
+        Vec::<MessageId>::new()
+    );
+    assert_eq!(run(&|q| q.after = Some(by_alice.created_at)).await.len(), 5);
 }

@@ -178,6 +178,24 @@ impl NotificationStore for PgStore {
             .await?;
         found(updated.rows_affected())
     }
+
+    async fn claim_digest(
+        &self,
+        user: UserId,
+        since: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let claimed = sqlx::query(
+            "UPDATE users SET digest_watermark = $1 \
+             WHERE id = $2 AND coalesce(digest_watermark, created_at) = $3",
+        )
+        .bind(at)
+        .bind(user.0)
+        .bind(since)
+        .execute(&self.pool)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
 }
 
 fn push_subscription(row: &PgRow) -> StoreResult<PushSubscriptionRecord> {

@@ -190,6 +190,24 @@ impl NotificationStore for SqliteStore {
             .await?;
         super::found(updated.rows_affected())
     }
+
+    async fn claim_digest(
+        &self,
+        user: UserId,
+        since: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let claimed = sqlx::query(
+            "UPDATE users SET digest_watermark = ?1 \
+             WHERE id = ?2 AND coalesce(digest_watermark, created_at) = ?3",
+        )
+        .bind(millis(at))
+        .bind(user.0)
+        .bind(millis(since))
+        .execute(&self.writer)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
 }
 
 fn push_subscription(row: &SqliteRow) -> StoreResult<PushSubscriptionRecord> {

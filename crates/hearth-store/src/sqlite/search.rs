@@ -13,8 +13,8 @@
 //! word postings with those rooms' postings instead.
 
 use super::SqliteStore;
-use super::rows::{self, message_columns};
 use super::millis;
+use super::rows::{self, message_columns};
 use crate::error::StoreResult;
 use crate::records::{SearchHit, SearchQuery};
 use crate::traits::SearchStore;
@@ -125,7 +125,7 @@ fn search_sql<'a>(
     // read in rowid order, so the LIMIT stops the walk early.
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(prefix);
     sql.push(concat!(
-    "SELECT ",
+        "SELECT ",
         message_columns!(),
         ", messages_fts.rowid AS position, \
          snippet(messages_fts, 0, char(57344), char(57345), '…', "
@@ -206,8 +206,7 @@ fn match_words(text: &str) -> Option<String> {
         out.push('"');
         out.push_str(&word.replace('"', "\"\""));
         out.push('"');
-        if i == last && word.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_PREFIX_CHARS
-        {
+        if i == last && word.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_PREFIX_CHARS {
             out.push_str(" *");
         }
     }
@@ -285,7 +284,12 @@ mod tests {
         assert_eq!(marks, vec![(4, 8), (12, 16)]);
         let words: Vec<String> = marks
             .iter()
-            .map(|&(s, e)| text.chars().skip(s as usize).take((e - s) as usize).collect())
+            .map(|&(s, e)| {
+                text.chars()
+                    .skip(s as usize)
+                    .take((e - s) as usize)
+                    .collect()
+            })
             .collect();
         assert_eq!(words, vec!["café", "open"]);
     }
@@ -328,13 +332,18 @@ mod tests {
             .iter()
             .map(|row| row.get::<String, _>("detail"))
             .collect();
-            assert!(plan[0].starts_with("SCAN messages_fts VIRTUAL TABLE"), "{plan:#?}");
             assert!(
-                plan.iter().any(|p| p.starts_with("SEARCH m USING INTEGER PRIMARY KEY")),
+                plan[0].starts_with("SCAN messages_fts VIRTUAL TABLE"),
                 "{plan:#?}"
             );
             assert!(
-                plan.iter().any(|p| p.starts_with("SEARCH mb USING PRIMARY KEY")),
+                plan.iter()
+                    .any(|p| p.starts_with("SEARCH m USING INTEGER PRIMARY KEY")),
+                "{plan:#?}"
+            );
+            assert!(
+                plan.iter()
+                    .any(|p| p.starts_with("SEARCH mb USING PRIMARY KEY")),
                 "{plan:#?}"
             );
             assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:#?}");
@@ -345,6 +354,9 @@ mod tests {
     fn plain_snippets_are_cut_with_an_ellipsis() {
         assert_eq!(plain_snippet("a\n b"), "a b");
         let long = "x".repeat(PLAIN_SNIPPET_CHARS + 5);
-        assert_eq!(plain_snippet(&long).chars().count(), PLAIN_SNIPPET_CHARS + 1);
+        assert_eq!(
+            plain_snippet(&long).chars().count(),
+            PLAIN_SNIPPET_CHARS + 1
+        );
     }
 }
