@@ -183,6 +183,20 @@ export default class Api {
     return this.request(on ? 'PUT' : 'DELETE', `/rooms/${roomId}/messages/${id}/pin`);
   }
 
+  // web push
+  vapidPublicKey() {
+    return this.request('GET', '/push/vapid-public-key');
+  }
+  /** `subscription`: `PushSubscription.toJSON()` ({endpoint, keys: {p256dh, auth}}). */
+  addPushSubscription({ endpoint, keys }) {
+    return this.request('POST', '/push/subscriptions', {
+      body: { endpoint, keys: { p256dh: keys?.p256dh, auth: keys?.auth } },
+    });
+  }
+  removePushSubscription(endpoint) {
+    return this.request('DELETE', '/push/subscriptions', { body: { endpoint } });
+  }
+
   // search
   search(q, { roomId, cursor } = {}) {
     return this.request('GET', '/search', { query: { q, room_id: roomId, cursor } });

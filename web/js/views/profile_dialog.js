@@ -3,6 +3,7 @@ import Avatar from '../helpers/avatar.js';
 import Theme from '../helpers/theme.js';
 import ModalView from './modal_view.js';
 import SecurityView from './security_view.js';
+import NotificationsView from './notifications_view.js';
 
 /** The user's profile, appearance, notifications, security and sign-out. */
 export default class ProfileDialog {
@@ -56,12 +57,6 @@ export default class ProfileDialog {
         } }, t[0].toUpperCase() + t.slice(1)),
       ),
     );
-    const notif = notifier.permission;
-    const notifBtn = Dom.h('button', { class: 'btn btn--secondary btn--sm', type: 'button', disabled: notif === 'granted' || notif === 'denied' || notif === 'unsupported', onclick: async () => {
-      const p = await notifier.requestPermission();
-      notifBtn.textContent = p === 'granted' ? 'Enabled' : 'Blocked';
-      notifBtn.disabled = true;
-    } }, { granted: 'Enabled', denied: 'Blocked in browser', unsupported: 'Not supported' }[notif] ?? 'Enable');
     this.#modal.body.append(
       Dom.h('div', { class: 'avatar-edit' }, avatarSlot,
         Dom.h('div', { class: 'avatar-edit__text' }, Dom.h('strong', null, me.display_name || me.username), Dom.h('span', { class: 'field__hint' }, `@${me.username}`),
@@ -72,9 +67,17 @@ export default class ProfileDialog {
       field('pf-status', 'Status', status),
       field('pf-bio', 'About you', bio),
       Dom.h('div', { class: 'settings-row' }, Dom.h('div', null, Dom.h('strong', null, 'Appearance'), Dom.h('p', { class: 'field__hint' }, 'Follow the system or pick one.')), themeSel),
-      Dom.h('div', { class: 'settings-row' }, Dom.h('div', null, Dom.h('strong', null, 'Desktop notifications'), Dom.h('p', { class: 'field__hint' }, 'For mentions and direct messages while Hearth is in the background.')), notifBtn),
       error,
     );
+    const notifications = new NotificationsView({
+      api: chat.api,
+      session,
+      notifier,
+      onUser: (user) => chat.emit('me', user),
+    });
+    this.#modal.body.append(notifications.el);
+    // The Security part refreshes the profile from the server.
+    this.#modal.onClose(session.on('user', (user) => notifications.update(user)));
     const security = new SecurityView({
       api: chat.api,
       session,

@@ -25,6 +25,7 @@ use hearth_store::UploadRecord;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AvatarQuery {
     /// The avatar's upload id, as in the `avatar_url` the API gave out.
     #[param(value_type = Option<String>)]

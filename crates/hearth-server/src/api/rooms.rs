@@ -77,6 +77,7 @@ pub async fn archive_room(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChannelQuery {
     /// Part of the channel name; empty lists all.
     #[serde(default)]

@@ -31,6 +31,7 @@ pub async fn update_me(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Prefix of a username or display name.
     #[serde(default)]

@@ -10,9 +10,13 @@ use argon2::{Algorithm, Argon2, Params, Version};
 /// Hashes allowed to run at the same time (process-wide: it bounds CPU and memory).
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
-async fn on_blocking_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+async fn on_blocking_pool<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
     let _permit = HASHING.acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)
 }
 
 fn hasher() -> Argon2<'static> {

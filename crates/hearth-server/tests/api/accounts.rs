@@ -29,17 +29,56 @@ async fn registration_rejects_bad_and_duplicate_input() {
     let app = spawn_app().await;
     app.register("alice").await;
     let cases = [
-        (json!({"username": "al", "password": "password123"}), StatusCode::BAD_REQUEST, "validation"),
-        (json!({"username": "bad name", "password": "password123"}), StatusCode::BAD_REQUEST, "validation"),
-        (json!({"username": "carol", "password": "short"}), StatusCode::BAD_REQUEST, "validation"),
-        (json!({"username": "ALICE", "password": "password123"}), StatusCode::CONFLICT, "conflict"),
-        (json!({"username": "carol", "password": 12345678}), StatusCode::BAD_REQUEST, "validation"),
-        (json!({"username": "carol"}), StatusCode::BAD_REQUEST, "validation"),
-        (json!({"username": "carol", "password": "password123", "email": "nope"}), StatusCode::BAD_REQUEST, "validation"),
-        (json!({"username": "carol", "password": "password123", "extra": 1}), StatusCode::BAD_REQUEST, "validation"),
+        (
+            json!({"username": "al", "password": "password123"}),
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
+        (
+            json!({"username": "bad name", "password": "password123"}),
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
+        (
+            json!({"username": "carol", "password": "short"}),
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
+        (
+            json!({"username": "ALICE", "password": "password123"}),
+            StatusCode::CONFLICT,
+            "conflict",
+        ),
+        (
+            json!({"username": "carol", "password": 12345678}),
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
+        (
+            json!({"username": "carol"}),
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
+        (
+            json!({"username": "carol", "password": "password123", "email": "nope"}),
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
+        (
+            json!({"username": "carol", "password": "password123", "extra": 1}),
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
     ];
     for (body, status, code) in cases {
-        let (s, b) = app.request(Method::POST, "/api/v1/auth/register", None, Some(body.clone())).await;
+        let (s, b) = app
+            .request(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(s, status, "{body} → {b}");
         assert_eq!(b["error"]["code"], code, "{body} → {b}");
     }
@@ -60,10 +99,25 @@ async fn registration_rejects_bad_and_duplicate_input() {
 #[tokio::test]
 async fn duplicate_email_is_a_conflict() {
     let app = spawn_app().await;
-    let body = |u: &str| json!({"username": u, "password": "password123", "email": "same@example.org"});
-    let (s, _) = app.request(Method::POST, "/api/v1/auth/register", None, Some(body("one"))).await;
+    let body =
+        |u: &str| json!({"username": u, "password": "password123", "email": "same@example.org"});
+    let (s, _) = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(body("one")),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, b) = app.request(Method::POST, "/api/v1/auth/register", None, Some(body("two"))).await;
+    let (s, b) = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(body("two")),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
 }
 
@@ -79,14 +133,24 @@ async fn login_by_username_or_email_and_wrong_password() {
     .await;
     for login in ["alice", "ALICE", "a@example.org"] {
         let (s, b) = app
-            .request(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": login, "password": "password123"})))
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": login, "password": "password123"})),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{login}: {b}");
         assert!(b["access_token"].is_string());
     }
     for (login, pw) in [("alice", "wrongpass1"), ("nobody", "password123")] {
         let (s, b) = app
-            .request(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": login, "password": pw})))
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": login, "password": pw})),
+            )
             .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         assert_eq!(b["error"]["code"], "invalid_credentials");
@@ -98,7 +162,12 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_login() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let refresh = |t: &str| {
-        app.request(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": t})))
+        app.request(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": t})),
+        )
     };
     let (s, first) = refresh(&alice.refresh).await;
     assert_eq!(s, StatusCode::OK, "{first}");
@@ -110,9 +179,17 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_login() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(b["error"]["code"], "invalid_refresh_token");
     let (s, _) = refresh(&second_refresh).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "the rotated token died with its login");
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the rotated token died with its login"
+    );
     let (s, _) = app.get("/api/v1/users/me", &new_access).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "access tokens of a revoked login stop at once");
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "access tokens of a revoked login stop at once"
+    );
 }
 
 #[tokio::test]
@@ -120,13 +197,23 @@ async fn logout_ends_the_session() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let (s, _) = app
-        .request(Method::POST, "/api/v1/auth/logout", None, Some(json!({"refresh_token": alice.refresh})))
+        .request(
+            Method::POST,
+            "/api/v1/auth/logout",
+            None,
+            Some(json!({"refresh_token": alice.refresh})),
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = app.get("/api/v1/users/me", &alice.token).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = app
-        .request(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": alice.refresh})))
+        .request(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": alice.refresh})),
+        )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
@@ -141,7 +228,9 @@ async fn bad_and_expired_tokens_are_401() {
     assert_eq!(b["error"]["code"], "unauthorized");
     let (s, _) = app.get("/api/v1/users/me", "garbage").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _) = app.request(Method::GET, "/api/v1/users/me", None, None).await;
+    let (s, _) = app
+        .request(Method::GET, "/api/v1/users/me", None, None)
+        .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
@@ -151,33 +240,62 @@ async fn profile_edit_and_user_lookup() {
     let alice = app.register("alice").await;
     let bob = app.register("bobby").await;
     let (s, me) = app
-        .patch("/api/v1/users/me", &alice.token, json!({"display_name": "Alice Liddell", "bio": "down the hole", "status_text": "busy"}))
+        .patch(
+            "/api/v1/users/me",
+            &alice.token,
+            json!({"display_name": "Alice Liddell", "bio": "down the hole", "status_text": "busy"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{me}");
     assert_eq!(me["display_name"], "Alice Liddell");
     assert_eq!(me["bio"], "down the hole");
-    let (s, b) = app.patch("/api/v1/users/me", &alice.token, json!({"display_name": ""})).await;
+    let (s, b) = app
+        .patch(
+            "/api/v1/users/me",
+            &alice.token,
+            json!({"display_name": ""}),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
-    let (s, b) = app.patch("/api/v1/users/me", &alice.token, json!({"bio": "x".repeat(501)})).await;
+    let (s, b) = app
+        .patch(
+            "/api/v1/users/me",
+            &alice.token,
+            json!({"bio": "x".repeat(501)}),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     let (s, found) = app.get("/api/v1/users?q=ali", &bob.token).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(found.as_array().unwrap().len(), 1);
     assert_eq!(found[0]["display_name"], "Alice Liddell");
-    let (s, one) = app.get(&format!("/api/v1/users/{}", alice.id), &bob.token).await;
+    let (s, one) = app
+        .get(&format!("/api/v1/users/{}", alice.id), &bob.token)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(one.get("email").is_none(), "others never see e-mail");
     let (s, _) = app.get("/api/v1/users/not-a-uuid", &bob.token).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = app.get("/api/v1/users/01900000-0000-7000-8000-000000000000", &bob.token).await;
+    let (s, _) = app
+        .get(
+            "/api/v1/users/01900000-0000-7000-8000-000000000000",
+            &bob.token,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn closed_and_invite_only_registration() {
-    let app = spawn_app_with(|c| c.registration = hearth_server::config::Registration::Closed).await;
+    let app =
+        spawn_app_with(|c| c.registration = hearth_server::config::Registration::Closed).await;
     let (s, b) = app
-        .request(Method::POST, "/api/v1/auth/register", None, Some(json!({"username": "alice", "password": "password123"})))
+        .request(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "alice", "password": "password123"})),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(b["error"]["code"], "registration_closed");
@@ -188,11 +306,21 @@ async fn closed_and_invite_only_registration() {
     })
     .await;
     let (s, _) = app
-        .request(Method::POST, "/api/v1/auth/register", None, Some(json!({"username": "alice", "password": "password123", "invite_code": "nope"})))
+        .request(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "alice", "password": "password123", "invite_code": "nope"})),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = app
-        .request(Method::POST, "/api/v1/auth/register", None, Some(json!({"username": "alice", "password": "password123", "invite_code": "letmein"})))
+        .request(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "alice", "password": "password123", "invite_code": "letmein"})),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
 }
@@ -204,14 +332,24 @@ async fn operations_endpoints_answer() {
     assert_eq!(res.status(), StatusCode::OK);
     let res = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app.http.get(app.url("/api/openapi.json")).send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let doc: serde_json::Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/v1/rooms/{id}/messages"]["post"].is_object());
     let res = app.http.get(app.url("/api/docs")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
     let (s, b) = app.get("/api/v1/nope", "x").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(b["error"]["code"], "not_found");

@@ -32,10 +32,28 @@ enum Act {
     PostAnonymously,
 }
 
-const WHO: [Who; 6] = [Who::Owner, Who::Admin, Who::Moderator, Who::Member, Who::NonMember, Who::Banned];
+const WHO: [Who; 6] = [
+    Who::Owner,
+    Who::Admin,
+    Who::Moderator,
+    Who::Member,
+    Who::NonMember,
+    Who::Banned,
+];
 const ACTS: [Act; 13] = [
-    Act::Read, Act::Post, Act::React, Act::Invite, Act::Kick, Act::Ban, Act::Mute,
-    Act::ChangeRole, Act::EditRoom, Act::Archive, Act::DeleteOthers, Act::Pin, Act::PostAnonymously,
+    Act::Read,
+    Act::Post,
+    Act::React,
+    Act::Invite,
+    Act::Kick,
+    Act::Ban,
+    Act::Mute,
+    Act::ChangeRole,
+    Act::EditRoom,
+    Act::Archive,
+    Act::DeleteOthers,
+    Act::Pin,
+    Act::PostAnonymously,
 ];
 
 /// The least role allowed to act (members of the room only).
@@ -95,46 +113,126 @@ impl Cast {
 
 /// A fresh room with every role in place and a message from `victim`.
 async fn setup_room(app: &TestApp, cast: &Cast, kind: &str) -> (String, String) {
-    let members: Vec<&str> = [&cast.admin, &cast.moderator, &cast.member, &cast.banned, &cast.victim]
-        .iter()
-        .map(|u| u.id.as_str())
-        .collect();
+    let members: Vec<&str> = [
+        &cast.admin,
+        &cast.moderator,
+        &cast.member,
+        &cast.banned,
+        &cast.victim,
+    ]
+    .iter()
+    .map(|u| u.id.as_str())
+    .collect();
     let (s, room) = app
-        .post("/api/v1/rooms", &cast.owner.token, json!({"kind": kind, "name": "matrix", "members": members, "anonymous_allowed": true}))
+        .post(
+            "/api/v1/rooms",
+            &cast.owner.token,
+            json!({"kind": kind, "name": "matrix", "members": members, "anonymous_allowed": true}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{room}");
     let room = room["id"].as_str().unwrap().to_string();
     for (u, role) in [(&cast.admin, "admin"), (&cast.moderator, "moderator")] {
         let (s, b) = app
-            .patch(&format!("/api/v1/rooms/{room}/members/{}", u.id), &cast.owner.token, json!({"role": role}))
+            .patch(
+                &format!("/api/v1/rooms/{room}/members/{}", u.id),
+                &cast.owner.token,
+                json!({"role": role}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{b}");
     }
     let (s, _) = app
-        .delete(&format!("/api/v1/rooms/{room}/members/{}?ban=true", cast.banned.id), &cast.owner.token)
+        .delete(
+            &format!("/api/v1/rooms/{room}/members/{}?ban=true", cast.banned.id),
+            &cast.owner.token,
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let msg = app.send(&cast.victim, &room, "victim's message").await;
     (room, msg["id"].as_str().unwrap().to_string())
 }
 
-async fn attempt(app: &TestApp, cast: &Cast, actor: &TestUser, act: Act, room: &str, msg: &str) -> (StatusCode, serde_json::Value) {
+async fn attempt(
+    app: &TestApp,
+    cast: &Cast,
+    actor: &TestUser,
+    act: Act,
+    room: &str,
+    msg: &str,
+) -> (StatusCode, serde_json::Value) {
     let r = format!("/api/v1/rooms/{room}");
     let victim = &cast.victim.id;
     match act {
         Act::Read => app.get(&format!("{r}/messages"), &actor.token).await,
-        Act::Post => app.post(&format!("{r}/messages"), &actor.token, json!({"body": "hello"})).await,
-        Act::React => app.put(&format!("{r}/messages/{msg}/reactions/%F0%9F%91%8D"), &actor.token).await,
-        Act::Invite => app.post(&format!("{r}/members"), &actor.token, json!({"user_ids": [cast.newcomer.id]})).await,
-        Act::Kick => app.delete(&format!("{r}/members/{victim}"), &actor.token).await,
-        Act::Ban => app.delete(&format!("{r}/members/{victim}?ban=true"), &actor.token).await,
-        Act::Mute => app.patch(&format!("{r}/members/{victim}"), &actor.token, json!({"muted": true})).await,
-        Act::ChangeRole => app.patch(&format!("{r}/members/{victim}"), &actor.token, json!({"role": "moderator"})).await,
-        Act::EditRoom => app.patch(&r, &actor.token, json!({"topic": "new topic"})).await,
+        Act::Post => {
+            app.post(
+                &format!("{r}/messages"),
+                &actor.token,
+                json!({"body": "hello"}),
+            )
+            .await
+        }
+        Act::React => {
+            app.put(
+                &format!("{r}/messages/{msg}/reactions/%F0%9F%91%8D"),
+                &actor.token,
+            )
+            .await
+        }
+        Act::Invite => {
+            app.post(
+                &format!("{r}/members"),
+                &actor.token,
+                json!({"user_ids": [cast.newcomer.id]}),
+            )
+            .await
+        }
+        Act::Kick => {
+            app.delete(&format!("{r}/members/{victim}"), &actor.token)
+                .await
+        }
+        Act::Ban => {
+            app.delete(&format!("{r}/members/{victim}?ban=true"), &actor.token)
+                .await
+        }
+        Act::Mute => {
+            app.patch(
+                &format!("{r}/members/{victim}"),
+                &actor.token,
+                json!({"muted": true}),
+            )
+            .await
+        }
+        Act::ChangeRole => {
+            app.patch(
+                &format!("{r}/members/{victim}"),
+                &actor.token,
+                json!({"role": "moderator"}),
+            )
+            .await
+        }
+        Act::EditRoom => {
+            app.patch(&r, &actor.token, json!({"topic": "new topic"}))
+                .await
+        }
         Act::Archive => app.delete(&r, &actor.token).await,
-        Act::DeleteOthers => app.delete(&format!("{r}/messages/{msg}"), &actor.token).await,
-        Act::Pin => app.put(&format!("{r}/messages/{msg}/pin"), &actor.token).await,
-        Act::PostAnonymously => app.post(&format!("{r}/messages"), &actor.token, json!({"body": "anon", "anonymous": true})).await,
+        Act::DeleteOthers => {
+            app.delete(&format!("{r}/messages/{msg}"), &actor.token)
+                .await
+        }
+        Act::Pin => {
+            app.put(&format!("{r}/messages/{msg}/pin"), &actor.token)
+                .await
+        }
+        Act::PostAnonymously => {
+            app.post(
+                &format!("{r}/messages"),
+                &actor.token,
+                json!({"body": "anon", "anonymous": true}),
+            )
+            .await
+        }
     }
 }
 
@@ -161,11 +259,17 @@ async fn run_matrix(kind: &str) {
                 Err(code) => status == code && body["error"]["code"].is_string(),
             };
             if !ok {
-                failures.push(format!("{kind} {who:?} {act:?}: want {want:?}, got {status} {body}"));
+                failures.push(format!(
+                    "{kind} {who:?} {act:?}: want {want:?}, got {status} {body}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "authorization matrix mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -185,28 +289,79 @@ async fn moderators_cannot_act_on_their_equals_or_betters() {
     let m1 = app.register("mod1").await;
     let m2 = app.register("mod2").await;
     let admin = app.register("admin").await;
-    let room = app.create_room(&owner, "group", "g", &[&m1, &m2, &admin]).await;
+    let room = app
+        .create_room(&owner, "group", "g", &[&m1, &m2, &admin])
+        .await;
     for (u, role) in [(&m1, "moderator"), (&m2, "moderator"), (&admin, "admin")] {
-        app.patch(&format!("/api/v1/rooms/{room}/members/{}", u.id), &owner.token, json!({"role": role})).await;
+        app.patch(
+            &format!("/api/v1/rooms/{room}/members/{}", u.id),
+            &owner.token,
+            json!({"role": role}),
+        )
+        .await;
     }
-    let (s, _) = app.delete(&format!("/api/v1/rooms/{room}/members/{}", m2.id), &m1.token).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "a moderator cannot kick another moderator");
-    let (s, _) = app.delete(&format!("/api/v1/rooms/{room}/members/{}", admin.id), &m1.token).await;
+    let (s, _) = app
+        .delete(
+            &format!("/api/v1/rooms/{room}/members/{}", m2.id),
+            &m1.token,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a moderator cannot kick another moderator"
+    );
+    let (s, _) = app
+        .delete(
+            &format!("/api/v1/rooms/{room}/members/{}", admin.id),
+            &m1.token,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = app
-        .patch(&format!("/api/v1/rooms/{room}/members/{}", m1.id), &admin.token, json!({"role": "owner"}))
+        .patch(
+            &format!("/api/v1/rooms/{room}/members/{}", m1.id),
+            &admin.token,
+            json!({"role": "owner"}),
+        )
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "nobody grants a role above their own");
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "nobody grants a role above their own"
+    );
     let (s, _) = app
-        .patch(&format!("/api/v1/rooms/{room}/members/{}", admin.id), &admin.token, json!({"role": "owner"}))
+        .patch(
+            &format!("/api/v1/rooms/{room}/members/{}", admin.id),
+            &admin.token,
+            json!({"role": "owner"}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // In a DM nothing about membership can change.
-    let (_, dm) = app.post("/api/v1/rooms", &owner.token, json!({"kind": "dm", "members": [m1.id]})).await;
+    let (_, dm) = app
+        .post(
+            "/api/v1/rooms",
+            &owner.token,
+            json!({"kind": "dm", "members": [m1.id]}),
+        )
+        .await;
     let dm = dm["id"].as_str().unwrap();
-    let (s, _) = app.post(&format!("/api/v1/rooms/{dm}/members"), &owner.token, json!({"user_ids": [m2.id]})).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rooms/{dm}/members"),
+            &owner.token,
+            json!({"user_ids": [m2.id]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = app.post(&format!("/api/v1/rooms/{dm}/leave"), &owner.token, json!({})).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rooms/{dm}/leave"),
+            &owner.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
@@ -216,9 +371,21 @@ async fn muted_members_cannot_post() {
     let owner = app.register("owner").await;
     let bob = app.register("bob").await;
     let room = app.create_room(&owner, "channel", "c", &[&bob]).await;
-    let (s, _) = app.patch(&format!("/api/v1/rooms/{room}/members/{}", bob.id), &owner.token, json!({"muted": true})).await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/rooms/{room}/members/{}", bob.id),
+            &owner.token,
+            json!({"muted": true}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b) = app.post(&format!("/api/v1/rooms/{room}/messages"), &bob.token, json!({"body": "hi"})).await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/rooms/{room}/messages"),
+            &bob.token,
+            json!({"body": "hi"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(b["error"]["code"], "muted");
 }

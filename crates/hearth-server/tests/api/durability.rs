@@ -36,7 +36,11 @@ async fn start(data_dir: &std::path::Path) -> Server {
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(pos) = line.find("listening on http://") {
                 let rest = &line[pos + "listening on ".len()..];
-                return rest.split_whitespace().next().unwrap_or_default().to_string();
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
             }
         }
         String::new()
@@ -91,15 +95,25 @@ async fn acknowledged_messages_survive_sigkill() {
         senders.push(tokio::spawn(async move {
             for i in 0.. {
                 let body = format!("worker {worker} message {i} {}", "x".repeat(1 + i % 50));
-                let res = http.post(&url).bearer_auth(&token).json(&json!({"body": body, "nonce": format!("{worker}-{i}")})).send().await;
+                let res = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"body": body, "nonce": format!("{worker}-{i}")}))
+                    .send()
+                    .await;
                 let Ok(res) = res else { return };
                 if res.status() != StatusCode::CREATED {
                     return;
                 }
-                let Ok(m) = res.json::<Value>().await else { return };
+                let Ok(m) = res.json::<Value>().await else {
+                    return;
+                };
                 let mut a = acked.lock().unwrap();
                 assert_eq!(m["body"], body.as_str());
-                a.insert(m["id"].as_str().unwrap().to_string(), (m["seq"].as_i64().unwrap(), body));
+                a.insert(
+                    m["id"].as_str().unwrap().to_string(),
+                    (m["seq"].as_i64().unwrap(), body),
+                );
                 if a.len() >= 200 {
                     let _ = enough_tx.send(true);
                 }
@@ -108,7 +122,10 @@ async fn acknowledged_messages_survive_sigkill() {
     }
     // Kill mid-burst: the senders are still going when the process dies.
     let mut enough = enough_rx;
-    tokio::time::timeout(Duration::from_secs(60), enough.wait_for(|v| *v)).await.expect("burst too slow").unwrap();
+    tokio::time::timeout(Duration::from_secs(60), enough.wait_for(|v| *v))
+        .await
+        .expect("burst too slow")
+        .unwrap();
     server.child.start_kill().unwrap();
     server.child.wait().await.unwrap();
     for s in senders {
@@ -132,7 +149,10 @@ async fn acknowledged_messages_survive_sigkill() {
     let mut after = 0;
     loop {
         let page: Value = http
-            .get(format!("{}/api/v1/rooms/{room_id}/messages?after={after}&limit=100", server.base))
+            .get(format!(
+                "{}/api/v1/rooms/{room_id}/messages?after={after}&limit=100",
+                server.base
+            ))
             .bearer_auth(token)
             .send()
             .await
@@ -143,14 +163,24 @@ async fn acknowledged_messages_survive_sigkill() {
         for m in page["messages"].as_array().unwrap() {
             assert_eq!(m["room_id"], room_id.as_str());
             after = after.max(m["updated_seq"].as_i64().unwrap());
-            stored.insert(m["id"].as_str().unwrap().into(), (m["seq"].as_i64().unwrap(), m["body"].as_str().unwrap().into()));
+            stored.insert(
+                m["id"].as_str().unwrap().into(),
+                (
+                    m["seq"].as_i64().unwrap(),
+                    m["body"].as_str().unwrap().into(),
+                ),
+            );
         }
         if page["has_more"] == false {
             break;
         }
     }
     for (id, want) in &acked {
-        assert_eq!(stored.get(id), Some(want), "acknowledged message {id} lost or changed");
+        assert_eq!(
+            stored.get(id),
+            Some(want),
+            "acknowledged message {id} lost or changed"
+        );
     }
     // And the stored seqs are gap-free.
     let mut seqs: Vec<i64> = stored.values().map(|(s, _)| *s).collect();

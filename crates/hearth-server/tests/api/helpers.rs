@@ -124,23 +124,28 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::GET, path, Some(token), None).await
+        self.request(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.request(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::PATCH, path, Some(token), Some(body)).await
+        self.request(reqwest::Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::PUT, path, Some(token), None).await
+        self.request(reqwest::Method::PUT, path, Some(token), None)
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::DELETE, path, Some(token), None).await
+        self.request(reqwest::Method::DELETE, path, Some(token), None)
+            .await
     }
 
     /// Registers `username` with password "password123".
@@ -163,7 +168,13 @@ impl TestApp {
     }
 
     /// Creates a room and returns its id.
-    pub async fn create_room(&self, owner: &TestUser, kind: &str, name: &str, members: &[&TestUser]) -> String {
+    pub async fn create_room(
+        &self,
+        owner: &TestUser,
+        kind: &str,
+        name: &str,
+        members: &[&TestUser],
+    ) -> String {
         let ids: Vec<&str> = members.iter().map(|u| u.id.as_str()).collect();
         let (status, body) = self
             .post(
@@ -192,7 +203,8 @@ impl TestApp {
     /// Opens an authenticated gateway connection and waits for `ready`.
     pub async fn ws(&self, user: &TestUser) -> WsClient {
         let mut c = self.ws_raw().await;
-        c.send_json(json!({"op": "auth", "token": user.token})).await;
+        c.send_json(json!({"op": "auth", "token": user.token}))
+            .await;
         let ready = c.expect_event("ready", |_| true).await;
         c.ready = ready;
         c
@@ -278,7 +290,11 @@ impl WsClient {
 
     /// Events named `t` received so far (after a `sync`, complete).
     pub fn seen_named(&self, t: &str) -> Vec<Value> {
-        self.seen.iter().filter(|e| e["t"] == t).map(|e| e["d"].clone()).collect()
+        self.seen
+            .iter()
+            .filter(|e| e["t"] == t)
+            .map(|e| e["d"].clone())
+            .collect()
     }
 
     /// Waits for the server to close the connection; returns the close code.

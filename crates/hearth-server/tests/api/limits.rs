@@ -18,7 +18,11 @@ async fn login_is_rate_limited_per_ip_with_retry_after() {
     }
     let res = last.unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry >= 1);
     let b: serde_json::Value = res.json().await.unwrap();
     assert_eq!(b["error"]["code"], "rate_limited");
@@ -36,13 +40,23 @@ async fn sends_are_rate_limited_per_user_but_resends_of_stored_nonces_pass() {
     let room = app.create_room(&alice, "channel", "general", &[&bob]).await;
     let path = format!("/api/v1/rooms/{room}/messages");
     for i in 0..3 {
-        let (s, _) = app.post(&path, &alice.token, json!({"body": "hi", "nonce": format!("a{i}")})).await;
+        let (s, _) = app
+            .post(
+                &path,
+                &alice.token,
+                json!({"body": "hi", "nonce": format!("a{i}")}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED);
     }
-    let (s, b) = app.post(&path, &alice.token, json!({"body": "hi", "nonce": "a3"})).await;
+    let (s, b) = app
+        .post(&path, &alice.token, json!({"body": "hi", "nonce": "a3"}))
+        .await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
     // A retry of a stored message is answered, not limited.
-    let (s, _) = app.post(&path, &alice.token, json!({"body": "hi", "nonce": "a0"})).await;
+    let (s, _) = app
+        .post(&path, &alice.token, json!({"body": "hi", "nonce": "a0"}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     // Bob has his own budget.
     let (s, _) = app.post(&path, &bob.token, json!({"body": "hi"})).await;
@@ -57,9 +71,20 @@ async fn bad_input_never_yields_a_server_error() {
     let msg = app.send(&alice, &room, "hi").await;
     let mid = msg["id"].as_str().unwrap();
     let bodies = [
-        "", "null", "[]", "\"str\"", "{\"body\":null}", "{\"body\":[1]}", "{\"seq\":\"x\"}",
-        "{\"kind\":1}", "{\"role\":\"god\"}", "{\"user_ids\":\"x\"}", "{\"body\":\"\\u0000\"}",
-        "{\"avatar\":\"not-a-uuid\"}", "{\"members\":[null]}", "{\"body\":\"x\",\"reply_to\":\"nope\"}",
+        "",
+        "null",
+        "[]",
+        "\"str\"",
+        "{\"body\":null}",
+        "{\"body\":[1]}",
+        "{\"seq\":\"x\"}",
+        "{\"kind\":1}",
+        "{\"role\":\"god\"}",
+        "{\"user_ids\":\"x\"}",
+        "{\"body\":\"\\u0000\"}",
+        "{\"avatar\":\"not-a-uuid\"}",
+        "{\"members\":[null]}",
+        "{\"body\":\"x\",\"reply_to\":\"nope\"}",
     ];
     let paths = [
         (Method::POST, "/api/v1/auth/register".to_string()),
@@ -69,10 +94,16 @@ async fn bad_input_never_yields_a_server_error() {
         (Method::PATCH, format!("/api/v1/rooms/{room}")),
         (Method::PATCH, "/api/v1/users/me".to_string()),
         (Method::POST, format!("/api/v1/rooms/{room}/messages")),
-        (Method::PATCH, format!("/api/v1/rooms/{room}/messages/{mid}")),
+        (
+            Method::PATCH,
+            format!("/api/v1/rooms/{room}/messages/{mid}"),
+        ),
         (Method::POST, format!("/api/v1/rooms/{room}/read")),
         (Method::POST, format!("/api/v1/rooms/{room}/members")),
-        (Method::PATCH, format!("/api/v1/rooms/{room}/members/{}", alice.id)),
+        (
+            Method::PATCH,
+            format!("/api/v1/rooms/{room}/members/{}", alice.id),
+        ),
     ];
     for (method, path) in &paths {
         for body in bodies {
@@ -87,14 +118,23 @@ async fn bad_input_never_yields_a_server_error() {
                 .unwrap();
             let status = res.status();
             let text = res.text().await.unwrap();
-            assert!(status.is_client_error() || status.is_success(), "{method} {path} {body:?} → {status} {text}");
+            assert!(
+                status.is_client_error() || status.is_success(),
+                "{method} {path} {body:?} → {status} {text}"
+            );
             if status.is_client_error() {
-                let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
+                let v: serde_json::Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
                 assert!(v["error"]["code"].is_string(), "{text}");
             }
         }
     }
-    for path in ["/api/v1/rooms/xyz", "/api/v1/rooms/xyz/messages", "/api/v1/users/%00", "/api/v1/rooms/{room}/messages/zz/reactions/%F0"] {
+    for path in [
+        "/api/v1/rooms/xyz",
+        "/api/v1/rooms/xyz/messages",
+        "/api/v1/users/%00",
+        "/api/v1/rooms/{room}/messages/zz/reactions/%F0",
+    ] {
         let (s, _) = app.get(path, &alice.token).await;
         assert!(s.is_client_error(), "{path} → {s}");
     }

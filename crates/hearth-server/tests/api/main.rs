@@ -6,10 +6,11 @@ mod helpers;
 mod smtp_sink;
 
 mod accounts;
+mod authorization;
 mod bench_smoke;
 mod cluster;
-mod authorization;
 mod durability;
+mod gateway;
 mod limits;
 mod media;
 mod messages;
@@ -17,4 +18,3 @@ mod notifications;
 mod rooms;
 mod search;
 mod security;
-mod gateway;

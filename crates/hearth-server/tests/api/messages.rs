@@ -4,7 +4,12 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 
 fn seqs(page: &Value) -> Vec<i64> {
-    page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect()
+    page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -13,15 +18,25 @@ async fn the_same_nonce_returns_the_original_message() {
     let alice = app.register("alice").await;
     let room = app.create_room(&alice, "channel", "general", &[]).await;
     let path = format!("/api/v1/rooms/{room}/messages");
-    let (s, first) = app.post(&path, &alice.token, json!({"body": "hi", "nonce": "n-1"})).await;
+    let (s, first) = app
+        .post(&path, &alice.token, json!({"body": "hi", "nonce": "n-1"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, again) = app.post(&path, &alice.token, json!({"body": "hi (retry)", "nonce": "n-1"})).await;
+    let (s, again) = app
+        .post(
+            &path,
+            &alice.token,
+            json!({"body": "hi (retry)", "nonce": "n-1"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["id"], first["id"]);
     assert_eq!(again["body"], "hi");
     let (_, page) = app.get(&path, &alice.token).await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 1);
-    let (s, _) = app.post(&path, &alice.token, json!({"body": "x", "nonce": ""})).await;
+    let (s, _) = app
+        .post(&path, &alice.token, json!({"body": "x", "nonce": ""}))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -38,20 +53,31 @@ async fn history_pages_backwards_and_catches_up_forwards_with_edits() {
     let (_, latest) = app.get(&format!("{path}?limit=3"), &alice.token).await;
     assert_eq!(seqs(&latest), vec![5, 6, 7]);
     assert_eq!(latest["has_more"], true);
-    let (_, older) = app.get(&format!("{path}?limit=3&before=5"), &alice.token).await;
+    let (_, older) = app
+        .get(&format!("{path}?limit=3&before=5"), &alice.token)
+        .await;
     assert_eq!(seqs(&older), vec![2, 3, 4]);
-    let (_, oldest) = app.get(&format!("{path}?limit=3&before=2"), &alice.token).await;
+    let (_, oldest) = app
+        .get(&format!("{path}?limit=3&before=2"), &alice.token)
+        .await;
     assert_eq!(seqs(&oldest), vec![1]);
     assert_eq!(oldest["has_more"], false);
     // Edit message 2 (takes seq 8) and react to 3 (seq 9): after=7 returns both.
     let (s, edited) = app
-        .patch(&format!("{path}/{}", ids[1].as_str().unwrap()), &alice.token, json!({"body": "m2 edited"}))
+        .patch(
+            &format!("{path}/{}", ids[1].as_str().unwrap()),
+            &alice.token,
+            json!({"body": "m2 edited"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{edited}");
     assert_eq!(edited["updated_seq"], 8);
     assert!(edited["edited_at"].is_string());
     let (s, _) = app
-        .put(&format!("{path}/{}/reactions/%F0%9F%91%8D", ids[2].as_str().unwrap()), &alice.token)
+        .put(
+            &format!("{path}/{}/reactions/%F0%9F%91%8D", ids[2].as_str().unwrap()),
+            &alice.token,
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     let (_, changed) = app.get(&format!("{path}?after=7"), &alice.token).await;
@@ -64,7 +90,9 @@ async fn history_pages_backwards_and_catches_up_forwards_with_edits() {
     let mut held = std::collections::BTreeMap::new();
     let mut after = 0;
     loop {
-        let (_, page) = app.get(&format!("{path}?after={after}&limit=2"), &alice.token).await;
+        let (_, page) = app
+            .get(&format!("{path}?after={after}&limit=2"), &alice.token)
+            .await;
         for m in page["messages"].as_array().unwrap() {
             after = after.max(m["updated_seq"].as_i64().unwrap());
             held.insert(m["seq"].as_i64().unwrap(), m["body"].clone());
@@ -75,7 +103,13 @@ async fn history_pages_backwards_and_catches_up_forwards_with_edits() {
     }
     assert_eq!(held.len(), 7);
     assert_eq!(held[&2], "m2 edited");
-    for bad in ["?limit=0", "?limit=101", "?before=-1", "?after=1&before=3", "?limit=abc"] {
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?before=-1",
+        "?after=1&before=3",
+        "?limit=abc",
+    ] {
         let (s, b) = app.get(&format!("{path}{bad}"), &alice.token).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {b}");
     }
@@ -91,35 +125,71 @@ async fn replies_edits_deletes_and_reactions() {
     let path = format!("/api/v1/rooms/{room}/messages");
     let original = app.send(&alice, &room, "question?").await;
     let oid = original["id"].as_str().unwrap();
-    let (s, reply) = app.post(&path, &bob.token, json!({"body": "answer", "reply_to": oid})).await;
+    let (s, reply) = app
+        .post(
+            &path,
+            &bob.token,
+            json!({"body": "answer", "reply_to": oid}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(reply["reply_to"], oid);
     let elsewhere = app.send(&alice, &other, "elsewhere").await;
     let (s, b) = app
-        .post(&path, &bob.token, json!({"body": "bad", "reply_to": elsewhere["id"]}))
+        .post(
+            &path,
+            &bob.token,
+            json!({"body": "bad", "reply_to": elsewhere["id"]}),
+        )
         .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "reply_to must be in the same room: {b}");
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "reply_to must be in the same room: {b}"
+    );
     // Only the sender edits.
-    let (s, _) = app.patch(&format!("{path}/{oid}"), &bob.token, json!({"body": "hijack"})).await;
+    let (s, _) = app
+        .patch(
+            &format!("{path}/{oid}"),
+            &bob.token,
+            json!({"body": "hijack"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Reactions: add twice is one, remove, bad emoji, 20 distinct at most.
     for _ in 0..2 {
-        let (s, m) = app.put(&format!("{path}/{oid}/reactions/%F0%9F%8E%89"), &bob.token).await;
+        let (s, m) = app
+            .put(&format!("{path}/{oid}/reactions/%F0%9F%8E%89"), &bob.token)
+            .await;
         assert_eq!(s, StatusCode::OK);
-        assert_eq!(m["reactions"], json!([{"emoji": "🎉", "count": 1, "me": true}]));
+        assert_eq!(
+            m["reactions"],
+            json!([{"emoji": "🎉", "count": 1, "me": true}])
+        );
     }
     let (_, m) = app.get(&format!("{path}/{oid}"), &alice.token).await;
-    assert_eq!(m["reactions"], json!([{"emoji": "🎉", "count": 1, "me": false}]));
-    let (s, m) = app.delete(&format!("{path}/{oid}/reactions/%F0%9F%8E%89"), &bob.token).await;
+    assert_eq!(
+        m["reactions"],
+        json!([{"emoji": "🎉", "count": 1, "me": false}])
+    );
+    let (s, m) = app
+        .delete(&format!("{path}/{oid}/reactions/%F0%9F%8E%89"), &bob.token)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(m["reactions"], json!([]));
-    let (s, _) = app.put(&format!("{path}/{oid}/reactions/abc"), &bob.token).await;
+    let (s, _) = app
+        .put(&format!("{path}/{oid}/reactions/abc"), &bob.token)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     for i in 0..20 {
-        let (s, b) = app.put(&format!("{path}/{oid}/reactions/:r{i}:"), &bob.token).await;
+        let (s, b) = app
+            .put(&format!("{path}/{oid}/reactions/:r{i}:"), &bob.token)
+            .await;
         assert_eq!(s, StatusCode::OK, "{i}: {b}");
     }
-    let (s, b) = app.put(&format!("{path}/{oid}/reactions/:r20:"), &bob.token).await;
+    let (s, b) = app
+        .put(&format!("{path}/{oid}/reactions/:r20:"), &bob.token)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "21st distinct reaction: {b}");
     // Delete: a tombstone that keeps its seq; others cannot delete it.
     let (s, _) = app.delete(&format!("{path}/{oid}"), &bob.token).await;
@@ -134,7 +204,13 @@ async fn replies_edits_deletes_and_reactions() {
     assert_eq!(m["reactions"], json!([]));
     let (s, _) = app.delete(&format!("{path}/{oid}"), &alice.token).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = app.patch(&format!("{path}/{oid}"), &alice.token, json!({"body": "revive"})).await;
+    let (s, _) = app
+        .patch(
+            &format!("{path}/{oid}"),
+            &alice.token,
+            json!({"body": "revive"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -144,19 +220,31 @@ async fn message_bodies_are_bounded() {
     let alice = app.register("alice").await;
     let room = app.create_room(&alice, "channel", "general", &[]).await;
     let path = format!("/api/v1/rooms/{room}/messages");
-    let (s, _) = app.post(&path, &alice.token, json!({"body": "é".repeat(4000)})).await;
+    let (s, _) = app
+        .post(&path, &alice.token, json!({"body": "é".repeat(4000)}))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, b) = app.post(&path, &alice.token, json!({"body": "x".repeat(4001)})).await;
+    let (s, b) = app
+        .post(&path, &alice.token, json!({"body": "x".repeat(4001)}))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(b["error"]["code"], "validation");
     let (s, _) = app.post(&path, &alice.token, json!({"body": "  "})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = app.post(&path, &alice.token, json!({"body": 5})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, b) = app.post(&path, &alice.token, json!({"body": "x".repeat(70_000)})).await;
+    let (s, b) = app
+        .post(&path, &alice.token, json!({"body": "x".repeat(70_000)}))
+        .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
     assert_eq!(b["error"]["code"], "payload_too_large");
-    let (s, _) = app.post("/api/v1/rooms/01900000-0000-7000-8000-000000000000/messages", &alice.token, json!({"body": "x"})).await;
+    let (s, _) = app
+        .post(
+            "/api/v1/rooms/01900000-0000-7000-8000-000000000000/messages",
+            &alice.token,
+            json!({"body": "x"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -171,18 +259,33 @@ async fn anonymous_posts_hide_the_sender_but_not_from_moderation() {
     let room = room["id"].as_str().unwrap();
     let strict = app.create_room(&alice, "group", "strict", &[&bob]).await;
     let (s, _) = app
-        .post(&format!("/api/v1/rooms/{strict}/messages"), &bob.token, json!({"body": "psst", "anonymous": true}))
+        .post(
+            &format!("/api/v1/rooms/{strict}/messages"),
+            &bob.token,
+            json!({"body": "psst", "anonymous": true}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let path = format!("/api/v1/rooms/{room}/messages");
-    let (s, m) = app.post(&path, &bob.token, json!({"body": "i did it", "anonymous": true})).await;
+    let (s, m) = app
+        .post(
+            &path,
+            &bob.token,
+            json!({"body": "i did it", "anonymous": true}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(m["sender"], Value::Null);
     assert_eq!(m["anonymous"], true);
     let (_, page) = app.get(&path, &alice.token).await;
     assert_eq!(page["messages"][0]["sender"], Value::Null);
     // The owner (a moderator and up) can still remove it.
-    let (s, _) = app.delete(&format!("{path}/{}", m["id"].as_str().unwrap()), &alice.token).await;
+    let (s, _) = app
+        .delete(
+            &format!("{path}/{}", m["id"].as_str().unwrap()),
+            &alice.token,
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
 
@@ -195,11 +298,25 @@ async fn concurrent_sends_get_gap_free_seqs_and_no_duplicate_nonce() {
     let path = format!("/api/v1/rooms/{room}/messages");
     let mut tasks = Vec::new();
     for i in 0..80 {
-        let (http, url, token) = (app.http.clone(), app.url(&path), if i % 2 == 0 { alice.token.clone() } else { bob.token.clone() });
+        let (http, url, token) = (
+            app.http.clone(),
+            app.url(&path),
+            if i % 2 == 0 {
+                alice.token.clone()
+            } else {
+                bob.token.clone()
+            },
+        );
         // Every 4th send repeats the nonce of the one before it.
         let nonce = format!("n-{}", if i % 4 == 3 { i - 2 } else { i });
         tasks.push(tokio::spawn(async move {
-            let res = http.post(url).bearer_auth(token).json(&json!({"body": format!("b{i}"), "nonce": nonce})).send().await.unwrap();
+            let res = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"body": format!("b{i}"), "nonce": nonce}))
+                .send()
+                .await
+                .unwrap();
             let status = res.status();
             let v: Value = res.json().await.unwrap();
             (status, v)
@@ -208,14 +325,23 @@ async fn concurrent_sends_get_gap_free_seqs_and_no_duplicate_nonce() {
     let mut ids = HashSet::new();
     for t in tasks {
         let (status, v) = t.await.unwrap();
-        assert!(status == StatusCode::CREATED || status == StatusCode::OK, "{status} {v}");
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status} {v}"
+        );
         ids.insert(v["id"].as_str().unwrap().to_string());
     }
-    assert_eq!(ids.len(), 60, "20 repeated nonces collapse into their originals");
+    assert_eq!(
+        ids.len(),
+        60,
+        "20 repeated nonces collapse into their originals"
+    );
     let mut all = Vec::new();
     let mut before = None::<i64>;
     loop {
-        let q = before.map_or(String::from("?limit=100"), |b| format!("?limit=100&before={b}"));
+        let q = before.map_or(String::from("?limit=100"), |b| {
+            format!("?limit=100&before={b}")
+        });
         let (_, page) = app.get(&format!("{path}{q}"), &alice.token).await;
         let s = seqs(&page);
         before = s.first().copied();
@@ -238,13 +364,24 @@ async fn an_anonymous_posts_nonce_reaches_only_its_sender() {
     let room = room["id"].as_str().unwrap().to_string();
     let mut alice_ws = app.ws(&alice).await;
     let (s, mine) = app
-        .post(&format!("/api/v1/rooms/{room}/messages"), &bob.token, json!({"body": "guess who", "nonce": "bob-secret-1", "anonymous": true}))
+        .post(
+            &format!("/api/v1/rooms/{room}/messages"),
+            &bob.token,
+            json!({"body": "guess who", "nonce": "bob-secret-1", "anonymous": true}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    assert_eq!(mine["nonce"], "bob-secret-1", "the sender's own answer keeps it");
-    let live = alice_ws.expect_event("message.created", |d| d["message"]["body"] == "guess who").await;
+    assert_eq!(
+        mine["nonce"], "bob-secret-1",
+        "the sender's own answer keeps it"
+    );
+    let live = alice_ws
+        .expect_event("message.created", |d| d["message"]["body"] == "guess who")
+        .await;
     assert!(live["message"].get("nonce").is_none(), "{live}");
     assert_eq!(live["message"]["sender"], Value::Null);
-    let (_, page) = app.get(&format!("/api/v1/rooms/{room}/messages"), &alice.token).await;
+    let (_, page) = app
+        .get(&format!("/api/v1/rooms/{room}/messages"), &alice.token)
+        .await;
     assert!(page["messages"][0].get("nonce").is_none());
 }
