@@ -54,7 +54,7 @@ export async function signUp(page, username, { password = 'correct horse battery
   await page.getByRole('button', { name: 'Create an account' }).click();
   await page.getByLabel('Username', { exact: true }).fill(username);
   if (displayName) await page.getByLabel('Display name').fill(displayName);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.locator('.sidebar').waitFor();
   await waitConnected(page);
@@ -63,7 +63,7 @@ export async function signUp(page, username, { password = 'correct horse battery
 export async function signIn(page, username, password = 'correct horse battery') {
   await page.goto('/');
   await page.getByLabel('Username or e-mail').fill(username);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('.sidebar').waitFor();
   await waitConnected(page);

@@ -111,9 +111,10 @@ test('two-factor is turned on in settings, asked for at sign-in, and another ses
 
   // Sign out, then in: the password alone is not enough.
   await dialog.getByRole('button', { name: 'Sign out' }).click();
+  await dialog.waitFor({ state: 'detached' });
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await page.getByLabel('Username or e-mail').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   const codeField = page.getByLabel('Two-factor code');
   await codeField.waitFor();

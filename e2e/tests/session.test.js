@@ -111,7 +111,7 @@ test('a wrong password shows an error', async () => {
   const { page } = await newPage(browser, server.url);
   await page.goto('/');
   await page.getByLabel('Username or e-mail').fill(names.bob);
-  await page.getByLabel('Password').fill('wrong password!');
+  await page.getByLabel('Password', { exact: true }).fill('wrong password!');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await waitText(page.getByRole('alert'), 'Wrong username or password');
   await page.context().close();
