@@ -323,3 +323,21 @@ fn rand_n() -> u64 {
     static N: AtomicU64 = AtomicU64::new(1);
     N.fetch_add(1, Ordering::Relaxed)
 }
+
+/// Re-checks `check` until it holds, failing after [`TIMEOUT`]: for state that
+/// changes in the background and announces nothing a test could await.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {TIMEOUT:?}"
+        );
+        tick.tick().await;
+    }
+}

@@ -373,14 +373,10 @@ fn check_vapid(pushed: &Pushed, audience: &str, server_key: &str) -> Value {
 /// Waits until the server has no gateway session of `user` left.
 async fn until_offline(app: &TestApp, user: &TestUser) {
     let id = hearth_protocol::UserId(user.id.parse().unwrap());
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while app.state.hub.session_count(id) > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "session never closed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    eventually("the session closes", || async {
+        app.state.hub.session_count(id) == 0
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -503,19 +499,18 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
     let mut got: Vec<String> = vec![service.next().await.id, service.next().await.id];
     got.sort();
     assert_eq!(got, vec!["current", "old"]);
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    loop {
-        let left = app.state.store.push_subscriptions(bob_id).await.unwrap();
-        if left.len() == 1 {
-            assert_eq!(left[0].endpoint, format!("{}/push/current", service.url));
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the gone subscription stayed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    eventually("the gone subscription is removed", || async {
+        app.state
+            .store
+            .push_subscriptions(bob_id)
+            .await
+            .unwrap()
+            .len()
+            == 1
+    })
+    .await;
+    let left = app.state.store.push_subscriptions(bob_id).await.unwrap();
+    assert_eq!(left[0].endpoint, format!("{}/push/current", service.url));
     app.send(&alice, &dm, "second").await;
     let pushed = service.next().await;
     assert_eq!(pushed.id, "current");
