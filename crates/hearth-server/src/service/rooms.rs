@@ -31,14 +31,19 @@ fn room_not_found() -> ApiError {
     ApiError::not_found("room")
 }
 
+/// The room, or the "room not found" answer (never a store-level 404).
+async fn load_room(state: &AppState, room_id: RoomId) -> ApiResult<RoomRecord> {
+    match state.store.room_by_id(room_id).await {
+        Ok(r) => Ok(r),
+        Err(StoreError::NotFound) => Err(room_not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Loads a room the caller is a member of. A private room the caller is not
 /// in answers 404 (its existence does not leak); a public channel answers 403.
 pub async fn access(state: &AppState, user: UserId, room_id: RoomId) -> ApiResult<Access> {
-    let room = match state.store.room_by_id(room_id).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => return Err(room_not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let room = load_room(state, room_id).await?;
     match state.store.member(room_id, user).await? {
         Some(m) if !m.banned => Ok(Access { room, member: m }),
         Some(_) if room.kind == RoomKind::Channel => Err(ApiError::new(
@@ -203,11 +208,7 @@ pub async fn create(
 /// One room as the caller sees it. Public channels can be previewed by
 /// non-members; private rooms are 404 to them.
 pub async fn get(state: &AppState, user: UserId, room_id: RoomId) -> ApiResult<Room> {
-    let room = match state.store.room_by_id(room_id).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => return Err(room_not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let room = load_room(state, room_id).await?;
     let member = state.store.member(room_id, user).await?;
     let visible = room.kind == RoomKind::Channel || member.as_ref().is_some_and(|m| !m.banned);
     if !visible {
@@ -303,11 +304,7 @@ fn announce_room_update(state: &AppState, room: &RoomRecord) {
 }
 
 pub async fn join(state: &AppState, user: UserId, room_id: RoomId) -> ApiResult<Room> {
-    let room = match state.store.room_by_id(room_id).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => return Err(room_not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let room = load_room(state, room_id).await?;
     let existing = state.store.member(room_id, user).await?;
     match (&existing, room.kind) {
         (Some(m), _) if m.banned => {
