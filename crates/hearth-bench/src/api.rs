@@ -212,6 +212,19 @@ impl Api {
             .await
     }
 
+    /// A catch-up page: messages whose `updated_seq > after`, ascending.
+    pub async fn messages_after(
+        &self,
+        token: &str,
+        room: RoomId,
+        after: i64,
+        limit: u32,
+    ) -> CallResult<MessagePage> {
+        let path = format!("/api/v1/rooms/{room}/messages?after={after}&limit={limit}");
+        self.call::<(), _>(Method::GET, &path, Some(token), None)
+            .await
+    }
+
     /// The status of GET /readyz (None when the server is not answering).
     pub async fn readyz(&self) -> Option<StatusCode> {
         let url = self.base.join("/readyz").ok()?;

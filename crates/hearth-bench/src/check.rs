@@ -12,7 +12,6 @@
 
 use hearth_protocol::RoomId;
 use hearth_protocol::gateway::Ready;
-use std::collections::HashMap;
 
 /// What one delivery was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,10 +81,11 @@ impl RoomTrack {
     }
 }
 
-/// Every room of one session.
+/// Every room of one session. A vector searched linearly, not a hash map:
+/// a session is in a few rooms, and this is looked up on every delivery.
 #[derive(Clone, Debug, Default)]
 pub struct SessionCheck {
-    pub rooms: HashMap<RoomId, RoomTrack>,
+    rooms: Vec<(RoomId, RoomTrack)>,
 }
 
 impl SessionCheck {
@@ -100,8 +100,13 @@ impl SessionCheck {
         }
     }
 
+    /// The track of `room`, if the session is in it.
+    pub fn room(&self, room: &RoomId) -> Option<&RoomTrack> {
+        self.rooms.iter().find(|(id, _)| id == room).map(|(_, t)| t)
+    }
+
     pub fn observe(&mut self, room: RoomId, seq: i64) -> Verdict {
-        let Some(track) = self.rooms.get_mut(&room) else {
+        let Some((_, track)) = self.rooms.iter_mut().find(|(id, _)| *id == room) else {
             return Verdict::WrongRoom;
         };
         if seq <= track.base {
@@ -119,9 +124,9 @@ impl SessionCheck {
 
     /// The session joined a room after its snapshot (e.g. `room.joined`).
     pub fn add_room(&mut self, room: RoomId, last_seq: i64) {
-        self.rooms
-            .entry(room)
-            .or_insert_with(|| RoomTrack::new(last_seq));
+        if self.room(&room).is_none() {
+            self.rooms.push((room, RoomTrack::new(last_seq)));
+        }
     }
 }
 
@@ -180,7 +185,7 @@ mod tests {
         assert_eq!(s.observe(room, 12), Verdict::Fresh);
         assert_eq!(s.observe(room, 12), Verdict::Duplicate);
         assert_eq!(s.observe(room, 10), Verdict::BeforeSnapshot);
-        assert_eq!(s.rooms[&room].count(), 2);
+        assert_eq!(s.room(&room).unwrap().count(), 2);
     }
 
     #[test]
@@ -190,8 +195,8 @@ mod tests {
         assert_eq!(s.observe(room, 2), Verdict::Fresh);
         assert_eq!(s.observe(room, 1), Verdict::Reordered);
         assert_eq!(s.observe(room, 1), Verdict::Duplicate);
-        assert!(s.rooms[&room].has(1) && s.rooms[&room].has(2));
-        assert!(!s.rooms[&room].has(3));
+        assert!(s.room(&room).unwrap().has(1) && s.room(&room).unwrap().has(2));
+        assert!(!s.room(&room).unwrap().has(3));
     }
 
     #[test]
@@ -208,6 +213,6 @@ mod tests {
         for seq in 101..=300 {
             assert_eq!(s.observe(room, seq), Verdict::Fresh);
         }
-        assert_eq!(s.rooms[&room].count(), 200);
+        assert_eq!(s.room(&room).unwrap().count(), 200);
     }
 }

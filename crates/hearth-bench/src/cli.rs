@@ -30,9 +30,16 @@ pub struct Cli {
 
 #[derive(Clone, Debug, Args)]
 pub struct Common {
-    /// The server's base URL; only loopback hosts are accepted
-    #[arg(long, global = true, default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    /// The server's base URL; only loopback hosts are accepted. Repeat it (or
+    /// separate URLs by commas) for the nodes of a cluster: gateway sessions
+    /// go round-robin over them; setup, tokens and the state file use the first
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: Vec<String>,
     /// JSON file with the bench's users, tokens and rooms, reused across runs
     #[arg(long, global = true, default_value = "bench-state.json")]
     pub state: PathBuf,
@@ -60,6 +67,32 @@ pub struct Common {
     pub quiet: bool,
 }
 
+impl Common {
+    /// The first `--url`: setup, tokens and the state file go through it.
+    pub fn primary_url(&self) -> &str {
+        self.url
+            .first()
+            .map_or("http://127.0.0.1:8080", String::as_str)
+    }
+
+    /// Every `--url`, without empty entries and repeats, in the order given.
+    pub fn node_urls(&self) -> Vec<String> {
+        node_urls(&self.url)
+    }
+}
+
+/// The distinct, non-empty URLs of a `--url` list, in order (trailing `/` ignored).
+pub fn node_urls(given: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for u in given {
+        let u = u.trim().trim_end_matches('/');
+        if !u.is_empty() && !out.iter().any(|o| o == u) {
+            out.push(u.to_string());
+        }
+    }
+    out
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create users and rooms through the API and save them to the state file
@@ -72,6 +105,8 @@ pub enum Command {
     Send(scenario::send::SendArgs),
     /// A realistic mix: sends, typing, reads, history, reconnects
     Mixed(scenario::mixed::MixedArgs),
+    /// Reconnect storm: hold N sessions, cut them (server restart), time until all are back and caught up
+    Storm(scenario::storm::StormArgs),
     /// Start a server binary and time how long until /readyz answers 200
     Startup(scenario::startup::StartupArgs),
 }
@@ -91,7 +126,10 @@ pub fn check_loopback(url: &str) -> anyhow::Result<()> {
 /// Runs the command and returns its report.
 pub async fn run(cli: &Cli) -> anyhow::Result<Box<dyn Outcome>> {
     crate::clock::now_ns();
-    check_loopback(&cli.common.url)?;
+    anyhow::ensure!(!cli.common.node_urls().is_empty(), "--url is empty");
+    for url in cli.common.node_urls() {
+        check_loopback(&url)?;
+    }
     if let Err(e) = crate::sys::raise_nofile_limit() {
         eprintln!("hearth-bench: could not raise the open-file limit: {e}");
     }
@@ -102,6 +140,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Box<dyn Outcome>> {
         Command::Fanout(a) => Box::new(scenario::fanout::run(c, a).await?),
         Command::Send(a) => Box::new(scenario::send::run(c, a).await?),
         Command::Mixed(a) => Box::new(scenario::mixed::run(c, a).await?),
+        Command::Storm(a) => Box::new(scenario::storm::run(c, a).await?),
         Command::Startup(a) => Box::new(scenario::startup::run(c, a).await?),
     })
 }
@@ -117,5 +156,25 @@ mod tests {
         assert!(check_loopback("http://[::1]:8080").is_ok());
         assert!(check_loopback("http://10.0.0.1:8080").is_err());
         assert!(check_loopback("http://example.com").is_err());
+    }
+
+    #[test]
+    fn url_lists_come_repeated_or_comma_separated() {
+        let cli = Cli::try_parse_from([
+            "hearth-bench",
+            "--url",
+            "http://127.0.0.1:8091,http://127.0.0.1:8092/",
+            "--url",
+            "http://127.0.0.1:8091",
+            "mixed",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.common.node_urls(),
+            vec!["http://127.0.0.1:8091", "http://127.0.0.1:8092"]
+        );
+        assert_eq!(cli.common.primary_url(), "http://127.0.0.1:8091");
+        let one = Cli::try_parse_from(["hearth-bench", "mixed"]).unwrap();
+        assert_eq!(one.common.node_urls(), vec!["http://127.0.0.1:8080"]);
     }
 }

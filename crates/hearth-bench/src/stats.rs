@@ -76,6 +76,17 @@ impl SharedLatency {
         }
     }
 
+    /// Records many latencies given in nanoseconds under one lock.
+    pub fn record_all_ns(&self, ns: &[u64]) {
+        let mut h = match self.0.lock() {
+            Ok(h) => h,
+            Err(p) => p.into_inner(),
+        };
+        for &n in ns {
+            h.hist.saturating_record((n / 1000).max(1));
+        }
+    }
+
     pub fn merge_from(&self, other: &Latency) {
         match self.0.lock() {
             Ok(mut h) => h.merge(other),

@@ -105,8 +105,146 @@ impl Interval {
     }
 }
 
+/// The server's RSS, read every `every` by a background task while a run
+/// lasts: is memory flat?
+pub struct RssSampler {
+    samples: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    every: std::time::Duration,
+}
+
+impl RssSampler {
+    /// Starts sampling `pid` (one sample at once, then every `every`); None
+    /// without a pid.
+    pub fn start(pid: Option<u32>, every: std::time::Duration) -> Option<Self> {
+        let pid = pid?;
+        let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let out = samples.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Some(kib) = rss_kib(pid)
+                            && let Ok(mut v) = out.lock()
+                        {
+                            v.push(kib);
+                        }
+                    }
+                    _ = stopped.changed() => break,
+                }
+            }
+        });
+        Some(Self {
+            samples,
+            stop,
+            task,
+            every,
+        })
+    }
+
+    /// Takes a last sample, stops, and summarizes.
+    pub async fn finish(self, pid: Option<u32>) -> RssSummary {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        let mut v = match self.samples.lock() {
+            Ok(v) => v.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        if let Some(kib) = pid.and_then(rss_kib) {
+            v.push(kib);
+        }
+        RssSummary::from_samples(&v, self.every.as_secs_f64())
+    }
+}
+
+/// Start / min / max / end of a series of RSS samples, and end / start.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct RssSummary {
+    pub samples: usize,
+    pub interval_seconds: f64,
+    pub start_kib: u64,
+    pub min_kib: u64,
+    pub max_kib: u64,
+    pub end_kib: u64,
+    /// end / start: 1.0 is perfectly flat.
+    pub end_over_start: f64,
+    /// max / start.
+    pub max_over_start: f64,
+}
+
+impl RssSummary {
+    pub fn from_samples(samples: &[u64], interval_seconds: f64) -> Self {
+        let (Some(&start), Some(&end)) = (samples.first(), samples.last()) else {
+            return Self::default();
+        };
+        let max = samples.iter().copied().max().unwrap_or(start);
+        let min = samples.iter().copied().min().unwrap_or(start);
+        let ratio = |x: u64| {
+            if start > 0 {
+                x as f64 / start as f64
+            } else {
+                0.0
+            }
+        };
+        Self {
+            samples: samples.len(),
+            interval_seconds,
+            start_kib: start,
+            min_kib: min,
+            max_kib: max,
+            end_kib: end,
+            end_over_start: ratio(end),
+            max_over_start: ratio(max),
+        }
+    }
+
+    /// "start 100 / max 120 / end 105 MiB (end/start 1.05, max/start 1.20, n=61)".
+    pub fn line(&self) -> String {
+        if self.samples == 0 {
+            return "-".into();
+        }
+        let mib = |k: u64| k as f64 / 1024.0;
+        format!(
+            "start {:.1} / max {:.1} / end {:.1} MiB (end/start {:.3}, max/start {:.3}, n={})",
+            mib(self.start_kib),
+            mib(self.max_kib),
+            mib(self.end_kib),
+            self.end_over_start,
+            self.max_over_start,
+            self.samples
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rss_summary_reports_start_max_end_and_ratios() {
+        let s = RssSummary::from_samples(&[100, 130, 90, 110], 1.0);
+        assert_eq!(
+            (s.samples, s.start_kib, s.min_kib, s.max_kib, s.end_kib),
+            (4, 100, 90, 130, 110)
+        );
+        assert!((s.end_over_start - 1.1).abs() < 1e-9);
+        assert!((s.max_over_start - 1.3).abs() < 1e-9);
+        assert_eq!(RssSummary::from_samples(&[], 1.0), RssSummary::default());
+        assert_eq!(RssSummary::default().line(), "-");
+    }
+
+    #[tokio::test]
+    async fn the_sampler_reads_its_own_process() {
+        let pid = Some(std::process::id());
+        let s = RssSampler::start(pid, std::time::Duration::from_millis(10)).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(35)).await;
+        let sum = s.finish(pid).await;
+        assert!(sum.samples >= 3 && sum.start_kib > 0, "{sum:?}");
+        assert!(RssSampler::start(None, std::time::Duration::from_secs(1)).is_none());
+    }
+
     use super::*;
 
     #[test]

@@ -244,6 +244,13 @@ pub struct Member {
     pub read_seq: i64,
     pub delivered_seq: i64,
     pub muted: bool,
+    /// The member's presence right now (`online`, `idle` or `offline`): set
+    /// in `GET /rooms/{id}/members` only. Presence events come only through
+    /// small rooms (see docs/protocol.md, Presence), so this is how a client
+    /// learns it for the members of a big room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub presence: Option<crate::gateway::PresenceStatus>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

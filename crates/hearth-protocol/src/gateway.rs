@@ -95,9 +95,14 @@ pub struct Ready {
     pub rooms: Vec<RoomPosition>,
     /// Seconds between server pings; a client should send `ping` at least this often.
     pub heartbeat_interval: u64,
-    /// Users sharing a room with you who are online or idle right now.
+    /// Users sharing a room of at most `presence_room_limit` members with
+    /// you who are online or idle right now.
     #[serde(default)]
     pub presence: Vec<PresenceEvent>,
+    /// Presence is announced only through rooms of at most this many
+    /// members; for bigger rooms read it from the member list.
+    #[serde(default)]
+    pub presence_room_limit: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

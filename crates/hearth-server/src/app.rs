@@ -86,6 +86,7 @@ impl AppState {
                     hub.clone(),
                     store.clone(),
                     revoked_sessions.clone(),
+                    config.presence_room_limit,
                 )
                 .await?,
             ),
@@ -95,7 +96,11 @@ impl AppState {
             Some(c) => Events::new(c.bus.clone()),
             None => Events::new(Arc::new(LocalBus::new(hub.clone()))),
         };
-        let presence = gateway::presence::Presence::new(events.clone(), store.clone());
+        let presence = gateway::presence::Presence::new(
+            events.clone(),
+            store.clone(),
+            config.presence_room_limit,
+        );
         let mut limits = RateLimits::new(&config);
         if let Some(c) = &cluster {
             presence.set_shared(c.presence.clone());
@@ -165,11 +170,15 @@ fn trace_layer(router: Router) -> Router {
             })
             .on_request(())
             .on_response(|res: &Response, latency: Duration, _span: &Span| {
-                tracing::info!(
-                    status = res.status().as_u16(),
-                    latency_ms = latency.as_secs_f64() * 1000.0,
-                    "request"
-                );
+                let status = res.status().as_u16();
+                let latency_ms = latency.as_secs_f64() * 1000.0;
+                // A gateway upgrade (101) is a connect, thousands a second
+                // at peak: not worth a line each at info.
+                if status == 101 {
+                    tracing::debug!(status, latency_ms, "request");
+                } else {
+                    tracing::info!(status, latency_ms, "request");
+                }
             })
             .on_failure(()),
     )

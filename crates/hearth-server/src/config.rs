@@ -70,6 +70,9 @@ pub struct Settings {
     /// Frames queued per gateway session before it is cut off with 4008 [default: 1024]
     #[arg(long, global = true, env = "HEARTH_SESSION_QUEUE")]
     pub session_queue: Option<usize>,
+    /// Presence is pushed (and listed in `ready`) only through rooms of at most this many members: DMs, groups, small channels. Bigger rooms show presence in their member list [default: 100]
+    #[arg(long, global = true, env = "HEARTH_PRESENCE_ROOM_LIMIT")]
+    pub presence_room_limit: Option<u32>,
     /// Largest upload in bytes [default: 26214400]
     #[arg(long, global = true, env = "HEARTH_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<u64>,
@@ -198,6 +201,9 @@ pub struct Config {
     /// How long a new gateway connection may take to authenticate.
     pub gateway_auth_timeout: Duration,
     pub session_queue: usize,
+    /// Rooms of at most this many members carry presence (see
+    /// `gateway::presence`).
+    pub presence_room_limit: u32,
     pub max_upload_bytes: u64,
     /// `None`: uploads live on the local disk under `data_dir/uploads`.
     pub s3: Option<S3Settings>,
@@ -212,6 +218,9 @@ pub struct Config {
     /// Accept `http://` Web Push endpoints (tests, a push service on a
     /// private network); only `https://` otherwise. Not a setting.
     pub push_allow_http: bool,
+    /// A gateway connect records the session's activity only if it was last
+    /// recorded this long ago (60 s; tests lower it). Not a setting.
+    pub session_touch_interval: Duration,
     /// `Some`: cluster mode (see [`crate::bus`]).
     pub redis: Option<RedisSettings>,
     pub log_format: LogFormat,
@@ -272,6 +281,7 @@ impl Settings {
             gateway_ops_per_second,
             gateway_auth_timeout,
             session_queue,
+            presence_room_limit,
             max_upload_bytes,
             s3_bucket,
             s3_endpoint,
@@ -321,6 +331,7 @@ impl Settings {
                 self.gateway_auth_timeout.unwrap_or(10).max(1),
             ),
             session_queue: self.session_queue.unwrap_or(1024).max(8),
+            presence_room_limit: self.presence_room_limit.unwrap_or(100),
             max_upload_bytes: self.max_upload_bytes.unwrap_or(25 * 1024 * 1024),
             s3: self.s3_bucket.map(|bucket| S3Settings {
                 bucket,
@@ -343,6 +354,7 @@ impl Settings {
                 .to_string(),
             email_digest_after: Duration::from_secs(self.email_digest_after.unwrap_or(900)),
             push_allow_http: false,
+            session_touch_interval: Duration::from_secs(60),
             redis: self.redis_url.map(|url| RedisSettings {
                 url,
                 prefix: self.redis_prefix.unwrap_or_else(|| "hearth".to_string()),

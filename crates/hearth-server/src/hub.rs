@@ -81,7 +81,9 @@ impl SessionQueue {
         Self {
             user_id,
             session_id,
-            frames: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
+            // Empty until the first push: an idle session's queue costs
+            // no allocation, a busy one grows it as needed.
+            frames: Mutex::new(VecDeque::new()),
             capacity,
             notify: Notify::new(),
             closed: Notify::new(),
@@ -165,13 +167,16 @@ impl SessionQueue {
         }
     }
 
-    /// Takes everything queued, so the writer can send it all and flush once.
-    pub fn drain_into(&self, out: &mut Vec<Frame>) {
+    /// Takes everything queued, so the writer can send it all and flush
+    /// once: swaps the queue with `spare`, which must be empty (the writer's
+    /// emptied batch), so no frame is copied and no memory allocated.
+    pub fn take_into(&self, spare: &mut VecDeque<Frame>) {
+        debug_assert!(spare.is_empty());
         let mut q = match self.frames.lock() {
             Ok(q) => q,
             Err(poisoned) => poisoned.into_inner(),
         };
-        out.extend(q.drain(..));
+        std::mem::swap(&mut *q, spare);
     }
 }
 

@@ -92,6 +92,13 @@ pub trait RoomStore: Send + Sync {
         members: &[(UserId, Role)],
     ) -> StoreResult<RoomRecord>;
     async fn room_by_id(&self, id: RoomId) -> StoreResult<RoomRecord>;
+    /// The room and `user`'s membership row in it (a banned one included),
+    /// in one read: what every permission check needs.
+    async fn room_with_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<(RoomRecord, Option<MemberRecord>)>;
     async fn room_by_dm_key(&self, key: &str) -> StoreResult<Option<RoomRecord>>;
     async fn update_room(&self, id: RoomId, patch: RoomPatch) -> StoreResult<RoomRecord>;
     /// Channels not archived whose name contains `query` (case-insensitively;
@@ -134,8 +141,11 @@ pub trait RoomStore: Send + Sync {
     async fn set_delivered_seq(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64>;
     /// `(unread, mention_count)` for `user` in `room`, as in [`RoomListEntry`].
     async fn unread_counts(&self, room: RoomId, user: UserId) -> StoreResult<(i64, i64)>;
-    /// Users sharing at least one room with `user` (excluding `user`).
-    async fn users_sharing_rooms(&self, user: UserId) -> StoreResult<Vec<UserId>>;
+    /// Users sharing with `user` at least one room of at most `max_members`
+    /// members (excluding `user`): DMs, groups and small channels. Presence
+    /// goes through those rooms only, so a big room costs nothing here.
+    async fn users_sharing_rooms(&self, user: UserId, max_members: i64)
+    -> StoreResult<Vec<UserId>>;
 }
 
 #[async_trait]

@@ -25,6 +25,8 @@ export default class Chat extends Emitter {
   outbox;
   typing = new TypingTracker();
   presence = new PresenceTracker();
+  /** Rooms above this many members carry no presence events (from `ready`). */
+  presenceRoomLimit = 100;
   activeRoomId = null;
   #session;
   #timelines = new Map();
@@ -114,7 +116,10 @@ export default class Chat extends Emitter {
 
   async loadMembers(roomId) {
     try {
-      this.members(roomId).set(await this.api.members(roomId));
+      const list = await this.api.members(roomId);
+      this.members(roomId).set(list);
+      // Presence of members we get no events for (rooms above the limit).
+      this.presence.seed(list.map((m) => ({ user_id: m.user.id, status: m.presence })));
     } catch (err) {
       if (!err.isTransient) return;
       throw err;
@@ -234,6 +239,8 @@ export default class Chat extends Emitter {
 
   #onReady(ready) {
     if (ready.user) this.#session.user = ready.user;
+    if (ready.presence_room_limit) this.presenceRoomLimit = ready.presence_room_limit;
+    this.presence.reset(ready.presence ?? []);
     this.emit('me', this.me);
     // Snapshot what we hold before any live event of this connection arrives.
     const marks = new Map([...this.#timelines].filter(([, t]) => t.loaded).map(([id, t]) => [id, t.maxUpdatedSeq]));

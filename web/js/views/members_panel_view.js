@@ -7,6 +7,8 @@ import ModalView from './modal_view.js';
 
 const ROLES = ['owner', 'admin', 'moderator', 'member'];
 const ROLE_LABEL = { owner: 'Owner', admin: 'Admins', moderator: 'Moderators', member: 'Members' };
+/** How often an open panel of a big room reloads its members (for their presence). */
+const MEMBERS_REFRESH_MS = 60_000;
 
 /** The members of the open room by role, with moderation for those allowed. */
 export default class MembersPanelView {
@@ -15,6 +17,7 @@ export default class MembersPanelView {
   #roomId;
   #list;
   #off = [];
+  #refresh = null;
 
   /** @param ctx {chat, toast, addPeople(roomId), close} */
   constructor(ctx, roomId) {
@@ -42,11 +45,17 @@ export default class MembersPanelView {
       ctx.chat.rooms.on('change', () => this.#render()),
     );
     if (!members.loaded) ctx.chat.loadMembers(roomId).catch(() => {});
+    // A big room carries no presence events: its listing is the source, so
+    // refresh it while the panel is open.
+    if ((room?.member_count ?? 0) > ctx.chat.presenceRoomLimit) {
+      this.#refresh = setInterval(() => ctx.chat.loadMembers(roomId).catch(() => {}), MEMBERS_REFRESH_MS);
+    }
     this.#render();
   }
 
   disconnect() {
     this.#off.forEach((off) => off());
+    clearInterval(this.#refresh);
   }
 
   #render() {

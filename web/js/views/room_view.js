@@ -56,7 +56,7 @@ export default class RoomView {
     this.#wireDrop();
     this.#off.push(
       chat.rooms.on('change', () => this.#renderHeader()),
-      chat.presence.on('change', (id) => id === chat.rooms.get(roomId)?.peer?.id && this.#renderHeader()),
+      chat.presence.on('change', (id) => (id === null || id === chat.rooms.get(roomId)?.peer?.id) && this.#renderHeader()),
       chat.typing.on('change', (id) => id === roomId && this.#renderTyping()),
       chat.members(roomId).on('change', () => this.#renderTyping()),
     );

@@ -126,7 +126,7 @@ pub async fn run(common: &Common, args: &ConnectionsArgs) -> anyhow::Result<Conn
         Duration::from_secs(args.duration + 900),
     )
     .await?;
-    let connector = super::connector(common, &api).await?;
+    let nodes = super::connectors(common).await?;
     let tokens: Vec<String> = (0..args.sessions)
         .map(|i| {
             state.users[first + i % users]
@@ -136,9 +136,9 @@ pub async fn run(common: &Common, args: &ConnectionsArgs) -> anyhow::Result<Conn
         })
         .collect();
     let mut report = if args.churn {
-        churn(common, &connector, tokens, args).await
+        churn(common, &nodes, tokens, args).await
     } else {
-        hold(common, &connector, tokens, args).await
+        hold(common, &nodes, tokens, args).await
     };
     report.users = users;
     report.errors = report.failed + report.dropped_while_held;
@@ -147,7 +147,7 @@ pub async fn run(common: &Common, args: &ConnectionsArgs) -> anyhow::Result<Conn
 
 async fn hold(
     common: &Common,
-    connector: &Connector,
+    nodes: &[Connector],
     tokens: Vec<String>,
     args: &ConnectionsArgs,
 ) -> ConnectionsReport {
@@ -158,7 +158,7 @@ async fn hold(
     let mut tasks = Vec::new();
     progress(common, format!("opening {} sessions", tokens.len()));
     let requested = tokens.len();
-    let failures = open_many(common, connector, tokens, |o| {
+    let failures = open_many(common, nodes, tokens, |o| {
         connect.record(o.took);
         let mut ws = o.ws;
         let mut stop = stop_rx.clone();
@@ -230,7 +230,7 @@ async fn hold(
 
 async fn churn(
     common: &Common,
-    connector: &Connector,
+    nodes: &[Connector],
     tokens: Vec<String>,
     args: &ConnectionsArgs,
 ) -> ConnectionsReport {
@@ -254,6 +254,7 @@ async fn churn(
                 if Instant::now() >= until || tokens.is_empty() {
                     break;
                 }
+                let connector = &nodes[i % nodes.len()];
                 match connector.open(&tokens[i % tokens.len()]).await {
                     Ok((mut ws, _, took)) => {
                         lat.record(took);

@@ -14,7 +14,7 @@ use crate::gateway::{
 use crate::outcome_json;
 use crate::report::{Outcome, Table, f};
 use crate::stats::{Latency, LatencySummary};
-use crate::sys::{Interval, Sample};
+use crate::sys::{Interval, RssSampler, RssSummary, Sample};
 use futures_util::StreamExt;
 use hearth_protocol::RoomId;
 use hearth_protocol::gateway::ClientOp;
@@ -101,6 +101,8 @@ pub struct MixedReport {
     pub history_latency: LatencySummary,
     pub connect: LatencySummary,
     pub usage: Interval,
+    /// The server's RSS sampled every second over the run (with --server-pid).
+    pub rss: RssSummary,
     pub errors: u64,
 }
 
@@ -142,6 +144,10 @@ impl Outcome for MixedReport {
         .opt_row(
             "server CPU s",
             self.usage.server_cpu_seconds.map(|v| f(v, 2)),
+        )
+        .opt_row(
+            "server RSS (every 1 s)",
+            (self.rss.samples > 0).then(|| self.rss.line()),
         )
         .opt_row("first error", c.first_error.as_deref())
         .row("errors", self.errors)
@@ -195,8 +201,10 @@ pub async fn run(common: &Common, args: &MixedArgs) -> anyhow::Result<MixedRepor
         Duration::from_secs(args.duration + 600),
     )
     .await?;
-    let connector = super::connector(common, &api).await?;
+    let nodes = super::connectors(common).await?;
+    let apis = super::node_apis(common)?;
     let before = Sample::take(common.server_pid);
+    let rss = RssSampler::start(common.server_pid, Duration::from_secs(1));
     let until = Instant::now() + Duration::from_secs(args.duration);
     progress(
         common,
@@ -213,16 +221,22 @@ pub async fn run(common: &Common, args: &MixedArgs) -> anyhow::Result<MixedRepor
         })
         .collect();
     let n = persons.len();
-    let results = futures_util::stream::iter(persons.into_iter().map(|p| {
-        let api = &api;
-        let connector = &connector;
+    let results = futures_util::stream::iter(persons.into_iter().enumerate().map(|(i, p)| {
+        // Person i uses node i % N for its session and its REST calls.
+        let api = &apis[i % apis.len()];
+        let connector = &nodes[i % nodes.len()];
         async move { person(api, connector, p, args, until).await }
     }))
     .buffer_unordered(n.max(1))
     .collect::<Vec<_>>()
     .await;
     let after = Sample::take(common.server_pid);
+    let rss = match rss {
+        Some(r) => r.finish(common.server_pid).await,
+        None => RssSummary::default(),
+    };
     let mut report = MixedReport {
+        rss,
         people: n,
         rooms: args.rooms,
         ..Default::default()

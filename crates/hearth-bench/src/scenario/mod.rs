@@ -7,6 +7,7 @@ pub mod mixed;
 pub mod send;
 pub mod setup;
 pub mod startup;
+pub mod storm;
 
 use crate::api::{Api, with_retry};
 use crate::cli::Common;
@@ -103,41 +104,69 @@ pub async fn ensure_tokens(
     Ok(())
 }
 
-/// Loads the state file and makes a REST client for `common.url`.
+/// Loads the state file and makes a REST client for the first `--url`.
 pub fn load(common: &Common) -> anyhow::Result<(Api, BenchState)> {
-    let api = Api::new(&common.url)?;
-    let state = BenchState::load_or_new(&common.state, &common.url)?;
+    let url = common.primary_url();
+    let api = Api::new(url)?;
+    let state = BenchState::load_or_new(&common.state, url)?;
     Ok((api, state))
+}
+
+/// A REST client per `--url` (node), in order; the first is the primary.
+pub fn node_apis(common: &Common) -> anyhow::Result<Vec<Api>> {
+    common.node_urls().iter().map(|u| Api::new(u)).collect()
 }
 
 /// One opened session.
 pub struct Opened {
     /// Which job it was (the index into what was asked for).
     pub job: usize,
+    /// Which node (index into the connectors) it is connected to.
+    pub node: usize,
     pub ws: Ws,
     pub ready: Ready,
     pub took: Duration,
 }
 
-/// Opens one session per token, `common.connect_concurrency` at a time;
-/// `on_open` gets each as soon as it is ready. Returns the failures' messages.
+/// Opens one session per token, round-robin over the nodes, see [`open_on`].
 pub async fn open_many(
     common: &Common,
-    connector: &Connector,
+    nodes: &[Connector],
     tokens: Vec<String>,
-    mut on_open: impl FnMut(Opened),
+    on_open: impl FnMut(Opened),
 ) -> Vec<String> {
-    let total = tokens.len();
+    let n = nodes.len().max(1);
     let jobs = tokens
         .into_iter()
         .enumerate()
-        .map(|(job, token)| async move { (job, connector.open(&token).await) });
+        .map(|(i, t)| (i % n, t, None))
+        .collect();
+    open_on(common, nodes, jobs, on_open).await
+}
+
+/// Opens one session per (node, token, socket receive buffer),
+/// `common.connect_concurrency` at a time; `on_open` gets each as soon as it
+/// is ready. Returns the failures' messages.
+pub async fn open_on(
+    common: &Common,
+    nodes: &[Connector],
+    jobs: Vec<(usize, String, Option<u32>)>,
+    mut on_open: impl FnMut(Opened),
+) -> Vec<String> {
+    let total = jobs.len();
+    let jobs = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(job, (node, token, rcv))| {
+            let node = node % nodes.len().max(1);
+            async move { (job, node, nodes[node].open_with(&token, rcv).await) }
+        });
     let mut stream =
         futures_util::stream::iter(jobs).buffer_unordered(common.connect_concurrency.max(1));
     let mut failures = Vec::new();
     let mut n = 0usize;
     let step = (total / 10).max(1000);
-    while let Some((job, r)) = stream.next().await {
+    while let Some((job, node, r)) = stream.next().await {
         n += 1;
         if n.is_multiple_of(step) {
             progress(common, format!("{n}/{total} sessions opened"));
@@ -145,6 +174,7 @@ pub async fn open_many(
         match r {
             Ok((ws, ready, took)) => on_open(Opened {
                 job,
+                node,
                 ws,
                 ready,
                 took,
@@ -169,9 +199,17 @@ pub fn summarize_failures(failures: &[String]) -> Vec<(String, u64)> {
     v
 }
 
-/// Makes the gateway connector for `common`.
-pub async fn connector(common: &Common, api: &Api) -> anyhow::Result<Connector> {
-    Connector::new(api.base(), common.source_addrs)
-        .await
-        .context("resolving the server address")
+/// Makes a gateway connector per `--url` (node), in order.
+pub async fn connectors(common: &Common) -> anyhow::Result<Vec<Connector>> {
+    let mut out = Vec::new();
+    for url in common.node_urls() {
+        let base = reqwest::Url::parse(&url)?;
+        out.push(
+            Connector::new(&base, common.source_addrs)
+                .await
+                .with_context(|| format!("resolving {url}"))?,
+        );
+    }
+    anyhow::ensure!(!out.is_empty(), "no --url");
+    Ok(out)
 }

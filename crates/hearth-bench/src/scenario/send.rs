@@ -145,6 +145,8 @@ pub async fn run(common: &Common, args: &SendArgs) -> anyhow::Result<SendReport>
     let run = clock::new_run_id();
     let (results, before, after) = match args.via {
         Via::Rest => {
+            // Round-robin over the nodes, like the gateway sessions.
+            let apis = super::node_apis(common)?;
             let before = Sample::take(common.server_pid);
             let until = Instant::now() + duration;
             let workers = plan
@@ -153,7 +155,7 @@ pub async fn run(common: &Common, args: &SendArgs) -> anyhow::Result<SendReport>
                 .enumerate()
                 .map(|(k, (&(_, room), token))| {
                     rest_sender(
-                        &api,
+                        &apis[k % apis.len()],
                         token,
                         room,
                         format!("{run}-{k}"),
@@ -165,10 +167,10 @@ pub async fn run(common: &Common, args: &SendArgs) -> anyhow::Result<SendReport>
             (results, before, Sample::take(common.server_pid))
         }
         Via::Gateway => {
-            let connector = super::connector(common, &api).await?;
+            let nodes = super::connectors(common).await?;
             progress(common, format!("opening {} sessions", tokens.len()));
             let mut sessions: Vec<(usize, Ws, SessionCheck)> = Vec::new();
-            let failures = open_many(common, &connector, tokens, |o| {
+            let failures = open_many(common, &nodes, tokens, |o| {
                 let check = SessionCheck::from_ready(&o.ready);
                 sessions.push((o.job, o.ws, check));
             })

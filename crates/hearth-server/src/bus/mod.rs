@@ -52,6 +52,7 @@ impl Cluster {
         hub: Arc<Hub>,
         store: Arc<dyn Store>,
         revoked: Arc<RevokedSessions>,
+        presence_room_limit: u32,
     ) -> anyhow::Result<Arc<Cluster>> {
         let link = Arc::new(link::RedisLink::new(&settings.url, &settings.prefix)?);
         let (stop, stopped) = watch::channel(false);
@@ -74,6 +75,7 @@ impl Cluster {
             settings.presence_ttl,
             bus.clone(),
             store,
+            presence_room_limit,
             stopped,
         );
         if !bus.wait_subscribed(FIRST_SUBSCRIBE_WAIT).await {

@@ -163,6 +163,8 @@ struct Worker {
     presence: Arc<ClusterPresence>,
     bus: Arc<dyn Bus>,
     store: Arc<dyn Store>,
+    /// Presence goes through rooms of at most this many members.
+    room_limit: u32,
     set: redis::Script,
     heartbeat: redis::Script,
     sweep: redis::Script,
@@ -183,6 +185,7 @@ impl ClusterPresence {
         ttl: Duration,
         bus: Arc<dyn Bus>,
         store: Arc<dyn Store>,
+        room_limit: u32,
         stop: watch::Receiver<bool>,
     ) -> Arc<Self> {
         let (changes, queued) = mpsc::unbounded_channel();
@@ -197,6 +200,7 @@ impl ClusterPresence {
             presence: presence.clone(),
             bus,
             store,
+            room_limit,
             set: redis::Script::new(SET_SCRIPT),
             heartbeat: redis::Script::new(HEARTBEAT_SCRIPT),
             sweep: redis::Script::new(SWEEP_SCRIPT),
@@ -412,14 +416,19 @@ impl Worker {
         }
     }
 
-    /// Tells the user and everyone sharing a room with them.
+    /// Tells the user and everyone sharing a small room (at most
+    /// `presence_room_limit` members) with them.
     async fn announce(&self, user: UserId, status: &str) {
         let status = match status {
             "online" => PresenceStatus::Online,
             "idle" => PresenceStatus::Idle,
             _ => PresenceStatus::Offline,
         };
-        let mut audience = match self.store.users_sharing_rooms(user).await {
+        let shared = self
+            .store
+            .users_sharing_rooms(user, i64::from(self.room_limit))
+            .await;
+        let mut audience = match shared {
             Ok(users) => users,
             Err(e) => {
                 tracing::warn!(error = %e, "presence audience lookup failed");

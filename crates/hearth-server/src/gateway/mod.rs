@@ -19,14 +19,21 @@ use axum::response::Response;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 /// Upgrades to a WebSocket with small buffers: an idle session should cost a
-/// few KiB, not tungstenite's default 128 KiB read buffer.
+/// few KiB, not tungstenite's default 128 KiB read buffer. Both buffers keep
+/// the largest size they ever grew to for the connection's life.
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    ws.read_buffer_size(4 * 1024)
-        // Frames fed in one writer batch coalesce into few syscalls; the
-        // writer flushes at the end of every batch, so nothing waits.
-        .write_buffer_size(16 * 1024)
+    // Client ops are small (an auth frame is ~400 bytes); a bigger frame
+    // grows the buffer to its size, and reads take this much at a time.
+    ws.read_buffer_size(1024)
+        // Frames fed in one writer batch coalesce into few syscalls (one per
+        // 4 KiB); the writer flushes at the end of every batch, so nothing
+        // waits.
+        .write_buffer_size(4 * 1024)
         .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| session::run(socket, state))
+        .on_upgrade({
+            let state = Box::new(state);
+            move |socket| session::run(socket, state)
+        })
 }

@@ -8,13 +8,11 @@ use crate::gateway::session::Identity;
 use crate::hub::{Frame, SessionQueue};
 use crate::service::messages::{self, SendMessage};
 use crate::service::rooms;
-use governor::{DefaultDirectRateLimiter, Quota};
 use hearth_protocol::gateway::{
     AckEvent, CallSignalEvent, ClientOp, ErrorEvent, PongEvent, PresenceStatus, ServerEvent,
     TypingEvent, close_code,
 };
 use hearth_protocol::{ErrorCode, RoomId, UserId};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,30 +20,70 @@ use std::time::{Duration, Instant};
 const FLOOD_STRIKES: u32 = 50;
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
+/// The op rate limit of one connection: a token bucket holding up to
+/// `burst` ops, refilled at `rate` per second. A few words per connection
+/// and no clock of its own (a governor limiter built its own per connect).
+#[derive(Debug)]
+struct OpBucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl OpBucket {
+    fn full(burst: f64, now: Instant) -> Self {
+        Self {
+            tokens: burst,
+            last: now,
+        }
+    }
+
+    /// Takes a token if there is one.
+    fn take(&mut self, rate: f64, burst: f64, now: Instant) -> bool {
+        let refill = now.saturating_duration_since(self.last).as_secs_f64() * rate;
+        self.tokens = (self.tokens + refill).min(burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Per-connection op state.
-pub struct Connection {
-    state: AppState,
+pub struct Connection<'a> {
+    state: &'a AppState,
     id: Identity,
     queue: Arc<SessionQueue>,
-    limiter: DefaultDirectRateLimiter,
+    limiter: OpBucket,
     strikes: u32,
     strikes_since: Instant,
     idle: bool,
 }
 
-impl Connection {
-    pub fn new(state: &AppState, id: Identity, queue: Arc<SessionQueue>) -> Self {
-        let rate = NonZeroU32::new(state.config.gateway_ops_per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+impl<'a> Connection<'a> {
+    pub fn new(state: &'a AppState, id: Identity, queue: Arc<SessionQueue>) -> Self {
+        let now = Instant::now();
         Self {
-            state: state.clone(),
+            state,
             id,
             queue,
-            limiter: DefaultDirectRateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            limiter: OpBucket::full(Self::burst(state), now),
             strikes: 0,
-            strikes_since: Instant::now(),
+            strikes_since: now,
             idle: false,
         }
+    }
+
+    /// Ops per second, sustained.
+    fn rate(state: &AppState) -> f64 {
+        f64::from(state.config.gateway_ops_per_second.max(1))
+    }
+
+    /// Ops at once: two seconds' worth.
+    fn burst(state: &AppState) -> f64 {
+        2.0 * Self::rate(state)
     }
 
     pub fn is_idle(&self) -> bool {
@@ -71,8 +109,9 @@ impl Connection {
 
     /// Handles one text frame. Returns false when the connection must end.
     pub async fn handle_text(&mut self, text: &str) -> bool {
-        if self.limiter.check().is_err() {
-            let now = Instant::now();
+        let now = Instant::now();
+        let (rate, burst) = (Self::rate(self.state), Self::burst(self.state));
+        if !self.limiter.take(rate, burst, now) {
             if now.duration_since(self.strikes_since) > FLOOD_WINDOW {
                 self.strikes = 0;
                 self.strikes_since = now;
@@ -119,7 +158,7 @@ impl Connection {
                     attachments,
                     anonymous,
                 };
-                match messages::send(&self.state, user, room_id, req).await {
+                match messages::send(self.state, user, room_id, req).await {
                     Ok(sent) => self.reply(&ServerEvent::Ack(Box::new(AckEvent {
                         nonce,
                         message: sent.message,
@@ -129,12 +168,12 @@ impl Connection {
             }
             ClientOp::Typing { room_id } => self.typing(user, room_id),
             ClientOp::Read { room_id, seq } => {
-                if let Err(e) = rooms::mark_read(&self.state, user, room_id, seq).await {
+                if let Err(e) = rooms::mark_read(self.state, user, room_id, seq).await {
                     self.reply_api_error(e, None);
                 }
             }
             ClientOp::Delivered { room_id, seq } => {
-                if let Err(e) = rooms::mark_delivered(&self.state, user, room_id, seq).await {
+                if let Err(e) = rooms::mark_delivered(self.state, user, room_id, seq).await {
                     self.reply_api_error(e, None);
                 }
             }
@@ -243,4 +282,25 @@ fn nonce_of(text: &str) -> Option<String> {
         .as_str()
         .filter(|n| n.len() <= 64)
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OpBucket;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_bucket_allows_a_burst_then_the_rate() {
+        let t0 = Instant::now();
+        let mut b = OpBucket::full(4.0, t0);
+        assert!((0..4).all(|_| b.take(2.0, 4.0, t0)));
+        assert!(!b.take(2.0, 4.0, t0));
+        // Half a second at 2/s refills one token.
+        let t1 = t0 + Duration::from_millis(500);
+        assert!(b.take(2.0, 4.0, t1));
+        assert!(!b.take(2.0, 4.0, t1));
+        // A long pause refills to the burst, no more.
+        let t2 = t1 + Duration::from_secs(60);
+        assert_eq!((0..10).filter(|_| b.take(2.0, 4.0, t2)).count(), 4);
+    }
 }

@@ -1,7 +1,11 @@
 //! Presence: a user is online while any of their sessions is connected,
 //! idle when every connected session said it is idle, and offline a grace
 //! period after the last session closes (so a page reload does not flap).
-//! Changes go to the user and everyone who shares a room with them.
+//! Changes go to the user and everyone who shares a *small* room with them:
+//! one of at most `presence_room_limit` members (DMs, groups, small
+//! channels). Announcing through every room would make a room of N online
+//! members cost O(N²) events and lookups as they connect; the members of
+//! a big room read each other's presence from the member list instead.
 //!
 //! In cluster mode this node's view is only one of several: changes go to a
 //! [`SharedPresence`] (`bus::presence`), which combines every node's view and
@@ -55,17 +59,20 @@ pub struct Presence {
     events: Events,
     store: Arc<dyn Store>,
     grace: Mutex<Duration>,
+    /// Presence goes through rooms of at most this many members.
+    room_limit: u32,
     /// Set once in cluster mode.
     shared: OnceLock<Arc<dyn SharedPresence>>,
 }
 
 impl Presence {
-    pub fn new(events: Events, store: Arc<dyn Store>) -> Arc<Self> {
+    pub fn new(events: Events, store: Arc<dyn Store>, room_limit: u32) -> Arc<Self> {
         Arc::new(Self {
             users: Mutex::new(HashMap::new()),
             events,
             store,
             grace: Mutex::new(Duration::from_secs(30)),
+            room_limit,
             shared: OnceLock::new(),
         })
     }
@@ -93,8 +100,17 @@ impl Presence {
         }
     }
 
-    /// A session connected (active).
-    pub fn connected(self: &Arc<Self>, user: UserId) {
+    /// Users who see `user`'s presence: everyone sharing a room of at most
+    /// `presence_room_limit` members with them (not `user`).
+    pub async fn peers(&self, user: UserId) -> Result<Vec<UserId>, hearth_store::StoreError> {
+        self.store
+            .users_sharing_rooms(user, i64::from(self.room_limit))
+            .await
+    }
+
+    /// A session connected (active). `peers`, when the caller just looked
+    /// them up ([`Presence::peers`]), saves looking them up again.
+    pub fn connected(self: &Arc<Self>, user: UserId, peers: Option<Vec<UserId>>) {
         let change = {
             let mut users = lock(&self.users);
             let p = users.entry(user).or_default();
@@ -102,7 +118,7 @@ impl Presence {
             p.epoch += 1;
             Self::recompute(p)
         };
-        self.announce(user, change);
+        self.announce_to(user, change, peers);
     }
 
     /// A session closed; `was_idle` says which counter it was in.
@@ -188,6 +204,15 @@ impl Presence {
     }
 
     fn announce(self: &Arc<Self>, user: UserId, change: Option<Change>) {
+        self.announce_to(user, change, None);
+    }
+
+    fn announce_to(
+        self: &Arc<Self>,
+        user: UserId,
+        change: Option<Change>,
+        peers: Option<Vec<UserId>>,
+    ) {
         let Some(Change { status, version }) = change else {
             return;
         };
@@ -202,7 +227,11 @@ impl Presence {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            let mut audience = match this.store.users_sharing_rooms(user).await {
+            let found = match peers {
+                Some(peers) => Ok(peers),
+                None => this.peers(user).await,
+            };
+            let mut audience = match found {
                 Ok(users) => users,
                 Err(e) => {
                     tracing::warn!(error = %e, "presence audience lookup failed");

@@ -19,8 +19,10 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hearth_protocol::gateway::{ClientOp, Ready, RoomPosition, ServerEvent, close_code};
 use hearth_protocol::{ErrorCode, SessionId, UserId};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
+use time::OffsetDateTime;
 
 pub const PING_INTERVAL: Duration = Duration::from_secs(30);
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
@@ -28,6 +30,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait for the client's close frame after sending ours.
 pub const LINGER: Duration = Duration::from_secs(2);
+/// A writer batch that held more frames than this is freed once sent, so a
+/// burst does not pin its memory for the session's life (the batch and the
+/// queue swap buffers, so this bounds both).
+const KEEP_BATCH_CAPACITY: usize = 8;
 
 type Sink = SplitSink<WebSocket, Message>;
 
@@ -38,12 +44,22 @@ pub struct Identity {
     pub session_id: SessionId,
 }
 
-pub async fn run(socket: WebSocket, state: AppState) {
-    let (mut sink, mut stream) = socket.split();
+/// The session's task. The socket is split before the future is built and
+/// the state is boxed: an async fn keeps its arguments for its whole life,
+/// and the task's size is paid by every idle session.
+pub fn run(socket: WebSocket, state: Box<AppState>) -> impl Future<Output = ()> + Send {
+    let (sink, stream) = socket.split();
+    run_split(sink, stream, state)
+}
+
+async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Box<AppState>) {
     let auth_timeout = state.config.gateway_auth_timeout;
-    let identity = match tokio::time::timeout(auth_timeout, authenticate(&state, &mut stream)).await
-    {
-        Ok(Ok(id)) => id,
+    // The phases before the read loop are boxed: a task is as big as its
+    // largest state, and it keeps that size for the session's life.
+    let authenticated =
+        tokio::time::timeout(auth_timeout, Box::pin(authenticate(&state, &mut stream))).await;
+    let (identity, last_active_at) = match authenticated {
+        Ok(Ok(found)) => found,
         Ok(Err(reason)) => {
             close(&mut sink, close_code::AUTH_FAILED, reason).await;
             linger(&mut stream, false).await;
@@ -55,8 +71,9 @@ pub async fn run(socket: WebSocket, state: AppState) {
             return;
         }
     };
-    // The sessions list shows when each device was last connected.
-    crate::service::sessions::touch(&state, identity.session_id);
+    // The sessions list shows when each device was last connected (to the
+    // minute: a reconnect within a minute of the last one writes nothing).
+    crate::service::sessions::touch(&state, identity.session_id, last_active_at);
     let memberships = match state.store.memberships_of(identity.user_id).await {
         Ok(m) => m,
         Err(e) => {
@@ -71,7 +88,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
         memberships.iter().map(|m| m.room_id),
         state.config.session_queue,
     );
-    let ready = match ready_frame(&state, identity).await {
+    let (ready, peers) = match Box::pin(ready_frame(&state, identity)).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "gateway: building ready failed");
@@ -82,7 +99,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
     if sink.send(Message::Text(ready.text)).await.is_err() {
         return;
     }
-    state.presence.connected(identity.user_id);
+    state.presence.connected(identity.user_id, Some(peers));
     let queue = guard.queue.clone();
     let mut writer = tokio::spawn(write_loop(sink, queue.clone()));
     let idle = read_loop(&state, identity, &queue, &mut stream).await;
@@ -122,11 +139,12 @@ async fn linger(stream: &mut SplitStream<WebSocket>, unreadable: bool) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// Reads the first frame and checks its token and login session.
+/// Reads the first frame and checks its token and login session; returns
+/// who it is and when the login session was last active.
 async fn authenticate(
     state: &AppState,
     stream: &mut SplitStream<WebSocket>,
-) -> Result<Identity, &'static str> {
+) -> Result<(Identity, OffsetDateTime), &'static str> {
     let token = loop {
         match stream.next().await {
             Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientOp>(&t) {
@@ -155,13 +173,17 @@ async fn authenticate(
     if session.revoked || session.user_id != claims.sub {
         return Err("session revoked");
     }
-    Ok(Identity {
+    let identity = Identity {
         user_id: claims.sub,
         session_id: claims.sid,
-    })
+    };
+    Ok((identity, session.last_active_at))
 }
 
-async fn ready_frame(state: &AppState, id: Identity) -> anyhow::Result<Frame> {
+/// The `ready` frame, and the users who see this user's presence (those
+/// sharing a room of at most `presence_room_limit` members with them): the
+/// snapshot lists theirs, and a change of this user's goes to them.
+async fn ready_frame(state: &AppState, id: Identity) -> anyhow::Result<(Frame, Vec<UserId>)> {
     let user = state.store.user_by_id(id.user_id).await?;
     let entries = state.store.rooms_for_user(id.user_id).await?;
     // Rooms joined between loading memberships and this snapshot.
@@ -178,20 +200,22 @@ async fn ready_frame(state: &AppState, id: Identity) -> anyhow::Result<Frame> {
             mention_count: e.mention_count,
         })
         .collect();
-    let peers = state.store.users_sharing_rooms(id.user_id).await?;
+    let peers = state.presence.peers(id.user_id).await?;
     let event = ServerEvent::Ready(Box::new(Ready {
         user: crate::service::views::user(&user, true),
         session_id: id.session_id,
         rooms,
         heartbeat_interval: PING_INTERVAL.as_secs(),
         presence: state.presence.snapshot_everywhere(&peers).await,
+        presence_room_limit: state.config.presence_room_limit,
     }));
-    Ok(Frame::encode(&event))
+    Ok((Frame::encode(&event), peers))
 }
 
 /// Drains the queue into the socket, flushing once per batch; pings on a timer.
 async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
-    let mut batch: Vec<Frame> = Vec::with_capacity(64);
+    // Starts empty; swapped with the queue's frames on every wake-up.
+    let mut batch: VecDeque<Frame> = VecDeque::new();
     let mut ping = tokio::time::interval(PING_INTERVAL);
     ping.tick().await;
     loop {
@@ -206,7 +230,7 @@ async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
         }
         if let Some(code) = queue.close_code() {
             // Frames queued before the close still go out (e.g. a final error).
-            queue.drain_into(&mut batch);
+            queue.take_into(&mut batch);
             for f in batch.drain(..) {
                 if sink.feed(Message::Text(f.text)).await.is_err() {
                     return;
@@ -215,11 +239,14 @@ async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
             close(&mut sink, code, close_reason(code)).await;
             return;
         }
-        queue.drain_into(&mut batch);
+        queue.take_into(&mut batch);
         for f in batch.drain(..) {
             if sink.feed(Message::Text(f.text)).await.is_err() {
                 return;
             }
+        }
+        if batch.capacity() > KEEP_BATCH_CAPACITY {
+            batch = VecDeque::new();
         }
         if sink.flush().await.is_err() {
             return;
@@ -275,7 +302,10 @@ async fn read_loop(
             }
             Ok(None) | Ok(Some(Ok(Message::Close(_)))) => break,
             Ok(Some(Ok(Message::Text(text)))) => {
-                if !conn.handle_text(&text).await {
+                // Boxed: the op futures (a send goes deep into the service
+                // layer) would otherwise size this task, and every idle
+                // session pays for its task's size.
+                if !Box::pin(conn.handle_text(&text)).await {
                     break;
                 }
             }

@@ -49,18 +49,46 @@ pub async fn send(
     req: SendMessage,
 ) -> ApiResult<Sent> {
     let nonce = req.nonce.as_deref().map(parse_nonce).transpose()?;
-    // A resend of a message that was stored (its ack got lost) must succeed
-    // even if the sender is now rate limited: look the nonce up first.
-    if let Some(n) = &nonce
-        && let Some(existing) = state.store.message_by_nonce(room_id, sender, n).await?
-    {
-        authorize(state, sender, room_id, Action::Read).await?;
-        let message = views::message(state, &existing, Some(sender)).await?;
-        return Ok(Sent {
-            message,
-            created: false,
-        });
+    match send_new(state, sender, room_id, req, nonce.clone()).await {
+        Err(refused) => match nonce {
+            Some(n) => resent(state, sender, room_id, &n, refused).await,
+            None => Err(refused),
+        },
+        sent => sent,
     }
+}
+
+/// A resend of a message that was stored (its ack got lost) must succeed
+/// even if the sender is now rate limited or muted: the store answers a
+/// repeated nonce with the original, but a check before the insert may have
+/// said no. Only then is the nonce looked up; `refused` stands otherwise.
+async fn resent(
+    state: &AppState,
+    sender: UserId,
+    room_id: RoomId,
+    nonce: &str,
+    refused: ApiError,
+) -> ApiResult<Sent> {
+    let Some(existing) = state.store.message_by_nonce(room_id, sender, nonce).await? else {
+        return Err(refused);
+    };
+    authorize(state, sender, room_id, Action::Read).await?;
+    let message = views::message(state, &existing, Some(sender)).await?;
+    Ok(Sent {
+        message,
+        created: false,
+    })
+}
+
+/// [`send`] for a message the store has not seen yet (as far as the checks
+/// before the insert know).
+async fn send_new(
+    state: &AppState,
+    sender: UserId,
+    room_id: RoomId,
+    req: SendMessage,
+    nonce: Option<String>,
+) -> ApiResult<Sent> {
     state.limits.check_send(sender)?;
     if req.attachments.len() > MAX_ATTACHMENTS {
         return Err(ApiError::validation(format!(

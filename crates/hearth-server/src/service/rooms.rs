@@ -11,8 +11,8 @@ use hearth_protocol::dto::{
     UpdateRoomRequest,
 };
 use hearth_protocol::gateway::{
-    MemberEvent, MemberLeftEvent, NotificationEvent, NotificationKind, ReceiptEvent, RoomEvent,
-    RoomLeftEvent, ServerEvent,
+    MemberEvent, MemberLeftEvent, NotificationEvent, NotificationKind, PresenceStatus,
+    ReceiptEvent, RoomEvent, RoomLeftEvent, ServerEvent,
 };
 use hearth_protocol::{ErrorCode, RoomId, UserId};
 use hearth_store::{Inserted, MemberRecord, NewRoom, RoomPatch, RoomRecord, StoreError};
@@ -43,8 +43,12 @@ async fn load_room(state: &AppState, room_id: RoomId) -> ApiResult<RoomRecord> {
 /// Loads a room the caller is a member of. A private room the caller is not
 /// in answers 404 (its existence does not leak); a public channel answers 403.
 pub async fn access(state: &AppState, user: UserId, room_id: RoomId) -> ApiResult<Access> {
-    let room = load_room(state, room_id).await?;
-    match state.store.member(room_id, user).await? {
+    let (room, member) = match state.store.room_with_member(room_id, user).await {
+        Ok(found) => found,
+        Err(StoreError::NotFound) => return Err(room_not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    match member {
         Some(m) if !m.banned => Ok(Access { room, member: m }),
         Some(_) if room.kind == RoomKind::Channel => Err(ApiError::new(
             ErrorCode::Banned,
@@ -382,6 +386,8 @@ fn announce_removal(state: &AppState, room_id: RoomId, user: UserId, banned: boo
         .to_users(vec![user], ServerEvent::RoomLeft(RoomLeftEvent { room_id }));
 }
 
+/// The room's members, each with their presence now (cluster-wide): the
+/// way to see presence in rooms too big to carry presence events.
 pub async fn members(state: &AppState, user: UserId, room_id: RoomId) -> ApiResult<Vec<Member>> {
     authorize(state, user, room_id, Action::Read).await?;
     let rows = state.store.members(room_id).await?;
@@ -393,9 +399,25 @@ pub async fn members(state: &AppState, user: UserId, room_id: RoomId) -> ApiResu
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    let present: std::collections::HashMap<UserId, PresenceStatus> = state
+        .presence
+        .snapshot_everywhere(&ids)
+        .await
+        .into_iter()
+        .map(|p| (p.user_id, p.status))
+        .collect();
     Ok(rows
         .iter()
-        .filter_map(|m| users.get(&m.user_id).map(|u| views::member(m, u)))
+        .filter_map(|m| {
+            let mut member = views::member(m, users.get(&m.user_id)?);
+            member.presence = Some(
+                present
+                    .get(&m.user_id)
+                    .copied()
+                    .unwrap_or(PresenceStatus::Offline),
+            );
+            Some(member)
+        })
         .collect())
 }
 

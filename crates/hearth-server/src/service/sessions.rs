@@ -3,7 +3,9 @@
 //!
 //! `last_active_at` moves when a session refreshes its tokens and when it
 //! opens a gateway connection — not on every request, which would put a
-//! database write on every read.
+//! database write on every read — and at most once a minute
+//! (`session_touch_interval`) for connections, so a burst of reconnects
+//! costs one write.
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -52,10 +54,14 @@ pub async fn revoke_others(state: &AppState, auth: AuthUser) -> ApiResult<Revoke
     Ok(RevokedCount { revoked: n as u64 })
 }
 
-/// Records that a session is in use (a gateway connection opened). Runs in
-/// the background: a failed write costs an out-of-date "last active", never
-/// a connection.
-pub fn touch(state: &AppState, id: SessionId) {
+/// Records that a session is in use (a gateway connection opened), unless
+/// `last_active_at` (as just read) is less than `session_touch_interval` old. Runs
+/// in the background: a failed write costs an out-of-date "last active",
+/// never a connection.
+pub fn touch(state: &AppState, id: SessionId, last_active_at: OffsetDateTime) {
+    if OffsetDateTime::now_utc() - last_active_at < state.config.session_touch_interval {
+        return;
+    }
     let store = state.store.clone();
     tokio::spawn(async move {
         if let Err(e) = store.touch_session(id, OffsetDateTime::now_utc()).await {

@@ -63,6 +63,7 @@ pub fn member(rec: &MemberRecord, user: &UserRecord) -> Member {
         read_seq: rec.read_seq,
         delivered_seq: rec.delivered_seq,
         muted: rec.muted,
+        presence: None,
     }
 }
 
@@ -86,9 +87,21 @@ pub async fn messages(
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let ids: Vec<MessageId> = records.iter().map(|m| m.id).collect();
+    // Every reaction change takes a new seq as the message's `updated_seq`,
+    // so a message still at its own seq has none (a new message, most of a
+    // history page): only the others are looked up.
+    let ids: Vec<MessageId> = records
+        .iter()
+        .filter(|m| m.updated_seq != m.seq)
+        .map(|m| m.id)
+        .collect();
     let mut reactions: HashMap<MessageId, Vec<ReactionSummary>> = HashMap::new();
-    for r in state.store.reactions_for(&ids).await? {
+    let found = if ids.is_empty() {
+        Vec::new()
+    } else {
+        state.store.reactions_for(&ids).await?
+    };
+    for r in found {
         let list = reactions.entry(r.message_id).or_default();
         let me = viewer == Some(r.user_id);
         match list.iter_mut().find(|s| s.emoji == r.emoji) {

@@ -115,6 +115,41 @@ async fn bench_fanout_and_sends_lose_and_duplicate_nothing() {
         assert_eq!(send["failed"], 0, "{via}: {send:#}");
     }
 
+    // A reconnect storm, cut by the bench dropping its own sockets (a server
+    // restart is not possible in-process): everyone back and caught up,
+    // the posted messages fetched or received, nothing duplicated.
+    let storm = bench(
+        &url,
+        &state,
+        &[
+            "storm",
+            "--rooms",
+            "2",
+            "--members",
+            "10",
+            "--messages",
+            "3",
+            "--jitter-ms",
+            "300",
+            "--timeout",
+            "30",
+        ],
+    )
+    .await;
+    assert_eq!(storm["clients"], 20, "{storm:#}");
+    assert_eq!(storm["caught_up"], 20, "{storm:#}");
+    assert_eq!(storm["messages_posted"], 6, "{storm:#}");
+    // Each client is in one room: it must hold that room's 3 posted messages.
+    assert_eq!(
+        storm["posted_via_fetch"].as_u64().unwrap() + storm["posted_via_live"].as_u64().unwrap(),
+        20 * 3,
+        "{storm:#}"
+    );
+    assert!(
+        storm["all_caught_up_seconds"].as_f64().is_some(),
+        "{storm:#}"
+    );
+
     // A second run reuses the state file: no new users, same rooms.
     let again = bench(
         &url,

@@ -241,6 +241,62 @@ pub async fn concurrent_duplicate_nonces_store_one_message(store: Arc<dyn Store>
     assert_eq!(last_seq(&*store, general.id).await, 1);
 }
 
+/// A burst of concurrent sends where some must fail (unknown room, unknown
+/// sender) and some repeat a nonce: the failures change nothing and take no
+/// seq, every other message is stored once, and what an insert returns is
+/// what is stored.
+pub async fn failing_inserts_in_a_burst_fail_alone(store: Arc<dyn Store>) {
+    let alice = user(&*store, "alice").await;
+    let bob = user(&*store, "bob").await;
+    let general = room(&*store, RoomKind::Channel, "general", &[&alice, &bob]).await;
+    let ghost = hearth_protocol::UserId::new();
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let store = Arc::clone(&store);
+        let (room_id, sender) = match i % 6 {
+            0 => (RoomId::new(), alice.id),
+            1 => (general.id, ghost),
+            _ => (general.id, alice.id),
+        };
+        let mut new = new_message(room_id, sender, &format!("message {i} for @bob"));
+        // Every third good message mentions bob; pairs of them share a nonce.
+        if i % 3 == 2 {
+            new.mentions = vec![bob.id];
+        }
+        new.nonce = Some(format!("nonce-{}", i / 2));
+        tasks.push(tokio::spawn(
+            async move { (i, store.insert_message(new).await) },
+        ));
+    }
+    let mut created = Vec::new();
+    let mut existing = 0;
+    for task in tasks {
+        let (i, outcome) = task.await.expect("task");
+        match (i % 6, outcome) {
+            (0, Err(StoreError::NotFound)) | (1, Err(_)) => {}
+            (0 | 1, other) => panic!("message {i} must fail, got {other:?}"),
+            (_, Ok(Inserted::Created(m))) => created.push(m),
+            (_, Ok(Inserted::Existing(_))) => existing += 1,
+            (_, Err(e)) => panic!("message {i} failed: {e:?}"),
+        }
+    }
+    // The 40 good messages are 20 pairs sharing a nonce: one of each stored.
+    assert_eq!(created.len() + existing, 40);
+    assert_eq!(existing, 20);
+    let mut stored_seqs: Vec<i64> = created.iter().map(|m| m.seq).collect();
+    stored_seqs.sort_unstable();
+    assert_eq!(stored_seqs, (1..=20).collect::<Vec<_>>());
+    assert_eq!(last_seq(&*store, general.id).await, 20);
+    for m in &created {
+        let stored = store.message_by_id(general.id, m.id).await.expect("stored");
+        assert_eq!(&stored, m, "the insert returned what is stored");
+    }
+    assert!(
+        created.iter().any(|m| m.mentions == vec![bob.id]),
+        "mentions were stored with their message"
+    );
+}
+
 pub async fn editing_takes_a_new_seq_and_replaces_mentions(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;

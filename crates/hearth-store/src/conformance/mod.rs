@@ -121,11 +121,13 @@ macro_rules! conformance_tests {
             new_members_do_not_inherit_unread_history,
             removing_a_member_deletes_the_row,
             banned_users_are_not_members_but_keep_their_row,
+            a_room_is_read_with_the_callers_membership,
             member_role_and_mute_are_updated,
             read_and_delivered_markers_only_rise_and_clamp_to_last_seq,
             unread_and_mention_counts_follow_the_read_marker,
             room_list_shows_unread_counts_and_last_message,
             users_sharing_rooms_are_listed_once,
+            users_sharing_rooms_skips_rooms_above_the_limit,
             message_seqs_are_gap_free_and_fields_round_trip,
             a_repeated_nonce_returns_the_first_message,
             each_room_has_its_own_seqs,
@@ -158,6 +160,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@shared $factory;
             concurrent_inserts_get_gap_free_seqs,
             concurrent_duplicate_nonces_store_one_message,
+            failing_inserts_in_a_burst_fail_alone,
         );
     };
     (@borrowed $factory:expr; $($case:ident),* $(,)?) => {

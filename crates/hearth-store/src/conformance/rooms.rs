@@ -580,17 +580,113 @@ pub async fn users_sharing_rooms_are_listed_once(store: &dyn Store) {
         .expect("ban erin");
     room(store, RoomKind::Group, "alone", &[&dave]).await;
 
-    let mut shared = store.users_sharing_rooms(alice.id).await.expect("alice");
+    let mut shared = store
+        .users_sharing_rooms(alice.id, 100)
+        .await
+        .expect("alice");
     shared.sort();
     let mut expected = vec![bob.id, carol.id];
     expected.sort();
     assert_eq!(shared, expected);
     assert_eq!(
-        store.users_sharing_rooms(dave.id).await.expect("dave"),
+        store.users_sharing_rooms(dave.id, 100).await.expect("dave"),
         vec![]
     );
     assert_eq!(
-        store.users_sharing_rooms(erin.id).await.expect("erin"),
+        store.users_sharing_rooms(erin.id, 100).await.expect("erin"),
         vec![]
     );
+}
+
+/// Rooms above the member limit do not count; banned members do not count
+/// towards a room's size.
+pub async fn users_sharing_rooms_skips_rooms_above_the_limit(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let dave = user(store, "dave").await;
+    let erin = user(store, "erin").await;
+    // Two members: within a limit of 2.
+    room(store, RoomKind::Group, "pair", &[&alice, &bob]).await;
+    // Four members: above it.
+    room(
+        store,
+        RoomKind::Channel,
+        "big",
+        &[&alice, &bob, &carol, &dave],
+    )
+    .await;
+    // Three rows, one banned: two members, within the limit.
+    let small = room(store, RoomKind::Group, "small", &[&carol, &erin, &dave]).await;
+    store
+        .ban_member(small.id, dave.id, now())
+        .await
+        .expect("ban dave");
+
+    let sorted = |mut v: Vec<UserId>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        store.users_sharing_rooms(alice.id, 2).await.expect("alice"),
+        vec![bob.id]
+    );
+    assert_eq!(
+        sorted(store.users_sharing_rooms(alice.id, 4).await.expect("alice")),
+        sorted(vec![bob.id, carol.id, dave.id])
+    );
+    assert_eq!(
+        store.users_sharing_rooms(carol.id, 2).await.expect("carol"),
+        vec![erin.id]
+    );
+    assert_eq!(
+        store.users_sharing_rooms(dave.id, 2).await.expect("dave"),
+        vec![]
+    );
+    assert_eq!(
+        store.users_sharing_rooms(alice.id, 1).await.expect("alice"),
+        vec![]
+    );
+}
+
+pub async fn a_room_is_read_with_the_callers_membership(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let general = room(store, RoomKind::Channel, "general", &[&alice, &bob]).await;
+
+    let (found, member) = store
+        .room_with_member(general.id, alice.id)
+        .await
+        .expect("member");
+    assert_eq!(found, store.room_by_id(general.id).await.expect("room"));
+    assert_eq!(
+        member,
+        store
+            .member(general.id, alice.id)
+            .await
+            .expect("member row")
+    );
+    assert!(member.is_some());
+
+    let (_, outsider) = store
+        .room_with_member(general.id, carol.id)
+        .await
+        .expect("outsider");
+    assert_eq!(outsider, None);
+
+    store
+        .ban_member(general.id, bob.id, now())
+        .await
+        .expect("ban");
+    let (_, banned) = store
+        .room_with_member(general.id, bob.id)
+        .await
+        .expect("banned");
+    assert!(banned.is_some_and(|m| m.banned), "a banned row is returned");
+
+    assert!(matches!(
+        store.room_with_member(RoomId::new(), alice.id).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -97,6 +97,32 @@ impl RoomStore for PgStore {
         select_room(&self.pool, id).await
     }
 
+    async fn room_with_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<(RoomRecord, Option<MemberRecord>)> {
+        // The two column lists share no name, so they need no qualifier.
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            room_columns!(),
+            ", ",
+            member_columns!(),
+            " FROM rooms LEFT JOIN members ON members.room_id = rooms.id \
+             AND members.user_id = $2 WHERE rooms.id = $1"
+        ))
+        .bind(room.0)
+        .bind(user.0)
+        .fetch_one(&self.pool)
+        .await?;
+        let member = if row.try_get::<Option<Uuid>, _>("user_id")?.is_some() {
+            Some(rows::member(&row)?)
+        } else {
+            None
+        };
+        Ok((rows::room(&row)?, member))
+    }
+
     async fn room_by_dm_key(&self, key: &str) -> StoreResult<Option<RoomRecord>> {
         let row = sqlx::query(concat!(
             "SELECT ",
@@ -371,14 +397,20 @@ impl RoomStore for PgStore {
         Ok((row.try_get("unread")?, row.try_get("mention_count")?))
     }
 
-    async fn users_sharing_rooms(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+    async fn users_sharing_rooms(
+        &self,
+        user: UserId,
+        max_members: i64,
+    ) -> StoreResult<Vec<UserId>> {
         let ids: Vec<Uuid> = sqlx::query_scalar(
             "SELECT DISTINCT other.user_id FROM members mine \
+             JOIN rooms r ON r.id = mine.room_id AND r.member_count <= $2 \
              JOIN members other ON other.room_id = mine.room_id \
              WHERE mine.user_id = $1 AND NOT mine.banned \
              AND NOT other.banned AND other.user_id <> $1",
         )
         .bind(user.0)
+        .bind(max_members)
         .fetch_all(&self.pool)
         .await?;
         Ok(ids.into_iter().map(UserId).collect())

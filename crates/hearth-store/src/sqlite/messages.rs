@@ -2,11 +2,11 @@
 //! the two ways to page through a room (by seq, and by change).
 //!
 //! Every change takes the room's next seq inside the transaction that makes
-//! it (see [`next_seq`]), so seqs are gap-free and a change is never visible
+//! it (see [`next_seq`]; message inserts in `group_commit`), so seqs are gap-free and a change is never visible
 //! without its seq, nor its seq without the change.
 
-use super::rows::{self, attachments_json, message_columns};
-use super::{IN_LIST_CHUNK, SqliteStore, is_unique_violation_of, millis, next_seq, push_id_list};
+use super::rows::{self, message_columns};
+use super::{IN_LIST_CHUNK, SqliteStore, millis, next_seq, push_id_list};
 use crate::error::{StoreError, StoreResult};
 use crate::records::{Inserted, MAX_DISTINCT_REACTIONS, MessageRecord, NewMessage, ReactionRecord};
 use crate::traits::MessageStore;
@@ -19,54 +19,7 @@ use uuid::Uuid;
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn insert_message(&self, new: NewMessage) -> StoreResult<Inserted<MessageRecord>> {
-        let mut tx = self.begin_write().await?;
-        if let Some(nonce) = &new.nonce
-            && let Some(existing) =
-                select_by_nonce(&mut *tx, new.room_id, new.sender_id, nonce).await?
-        {
-            return Ok(Inserted::Existing(existing));
-        }
-        let seq = next_seq(&mut tx, new.room_id).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO messages (id, room_id, seq, updated_seq, sender_id, body, nonce, \
-             reply_to, mentions_room, anonymous, attachments, created_at) \
-             VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )
-        .bind(new.id.0)
-        .bind(new.room_id.0)
-        .bind(seq)
-        .bind(new.sender_id.0)
-        .bind(&new.body)
-        .bind(&new.nonce)
-        .bind(new.reply_to.map(|id| id.0))
-        .bind(new.mentions_room)
-        .bind(new.anonymous)
-        .bind(attachments_json(&new.attachments))
-        .bind(millis(new.created_at))
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            // Unreachable through this store's single writer (the check above
-            // ran in the same transaction), but another process writing the
-            // same file could have won the race: its message is the answer.
-            if let Some(nonce) = &new.nonce
-                && is_unique_violation_of(&e, "messages.nonce")
-            {
-                drop(tx);
-                if let Some(existing) = self
-                    .message_by_nonce(new.room_id, new.sender_id, nonce)
-                    .await?
-                {
-                    return Ok(Inserted::Existing(existing));
-                }
-            }
-            return Err(e.into());
-        }
-        insert_mentions(&mut tx, new.id, new.room_id, seq, &new.mentions).await?;
-        insert_attachments(&mut tx, new.id, &new.attachments).await?;
-        let message = select_message(&mut *tx, new.room_id, new.id).await?;
-        tx.commit().await?;
-        Ok(Inserted::Created(message))
+        self.inserts.insert(new).await
     }
 
     async fn message_by_id(&self, room: RoomId, id: MessageId) -> StoreResult<MessageRecord> {
@@ -314,7 +267,7 @@ impl MessageStore for SqliteStore {
     }
 }
 
-async fn select_message<'e>(
+pub(super) async fn select_message<'e>(
     db: impl SqliteExecutor<'e>,
     room: RoomId,
     id: MessageId,
@@ -345,7 +298,7 @@ async fn select_live_message(
     Ok(message)
 }
 
-async fn select_by_nonce<'e>(
+pub(super) async fn select_by_nonce<'e>(
     db: impl SqliteExecutor<'e>,
     room: RoomId,
     sender: UserId,
@@ -365,7 +318,7 @@ async fn select_by_nonce<'e>(
 }
 
 /// Records who `message` mentions. Duplicates in `mentions` collapse into one.
-async fn insert_mentions(
+pub(super) async fn insert_mentions(
     conn: &mut SqliteConnection,
     message: MessageId,
     room: RoomId,
@@ -389,7 +342,7 @@ async fn insert_mentions(
 
 /// Records which uploads `message` carries (see `uploads.rs`). Duplicates
 /// collapse into one.
-async fn insert_attachments(
+pub(super) async fn insert_attachments(
     conn: &mut SqliteConnection,
     message: MessageId,
     uploads: &[UploadId],

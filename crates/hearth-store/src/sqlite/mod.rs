@@ -11,6 +11,7 @@
 //! One file per aggregate: `users`, `sessions`, `rooms`, `messages`, `uploads`,
 //! `security`; `rows` turns rows into records.
 
+mod group_commit;
 mod messages;
 mod notifications;
 mod rooms;
@@ -68,6 +69,8 @@ pub struct SqliteStore {
     /// Read-only connections. For an in-memory database this is the writer
     /// pool itself: shared-cache connections would lock each other out.
     reader: SqlitePool,
+    /// Message inserts, committed in batches on the writer.
+    inserts: group_commit::GroupCommit,
 }
 
 impl SqliteStore {
@@ -118,7 +121,12 @@ impl SqliteStore {
                 .connect_with(base.read_only(true))
                 .await?
         };
-        Ok(Self { writer, reader })
+        let inserts = group_commit::GroupCommit::start(writer.clone());
+        Ok(Self {
+            writer,
+            reader,
+            inserts,
+        })
     }
 
     /// Starts a write transaction on the writer connection. `BEGIN IMMEDIATE`

@@ -148,3 +148,89 @@ async fn a_reload_within_the_grace_period_announces_no_offline() {
         bob_ws.seen_named("presence")
     );
 }
+
+/// Presence goes only through rooms of at most `presence_room_limit`
+/// members: a peer from a DM hears of a connect, a member of a bigger room
+/// does not (and does not find it in `ready`), but sees it in the member list.
+#[tokio::test]
+async fn presence_goes_through_small_rooms_only_and_big_rooms_list_it() {
+    let app = spawn_app_with(|c| c.presence_room_limit = 3).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let erin = app.register("erin").await;
+    let dave = app.register("dave").await;
+    // Four members: above the limit of 3.
+    let big = app
+        .create_room(&alice, "channel", "big", &[&bob, &carol, &erin])
+        .await;
+    app.create_room(&alice, "dm", "", &[&dave]).await;
+
+    let mut bob_ws = app.ws(&bob).await;
+    let mut dave_ws = app.ws(&dave).await;
+    assert_eq!(bob_ws.ready["presence_room_limit"], 3);
+
+    let alice_ws = app.ws(&alice).await;
+    // Alice's snapshot lists her DM peer, not the big room's members.
+    let listed: Vec<&Value> = alice_ws.ready["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert!(
+        listed.iter().any(|p| p["user_id"] == dave.id.as_str()),
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().all(|p| p["user_id"] != bob.id.as_str()),
+        "{listed:?}"
+    );
+
+    // The DM peer hears of it; the announcement is one delivery to every
+    // recipient, so once dave has it, bob's would be queued too.
+    assert_eq!(
+        next_presence(&mut dave_ws, &alice).await["status"],
+        "online"
+    );
+    bob_ws.sync().await;
+    assert!(
+        bob_ws
+            .seen_named("presence")
+            .iter()
+            .all(|p| p["user_id"] != alice.id.as_str()),
+        "a big room carried presence: {:?}",
+        bob_ws.seen_named("presence")
+    );
+    // Nor is it in a newcomer's ready.
+    let carol_ws = app.ws(&carol).await;
+    assert!(
+        carol_ws.ready["presence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["user_id"] != alice.id.as_str()),
+        "{}",
+        carol_ws.ready["presence"]
+    );
+
+    // The member list says who is here.
+    let (status, members) = app
+        .get(&format!("/api/v1/rooms/{big}/members"), &bob.token)
+        .await;
+    assert!(status.is_success(), "{status} {members}");
+    let presence_of = |user: &TestUser| {
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"]["id"] == user.id.as_str())
+            .map(|m| m["presence"].clone())
+            .unwrap()
+    };
+    assert_eq!(presence_of(&alice), "online");
+    assert_eq!(presence_of(&bob), "online");
+    assert_eq!(presence_of(&carol), "online");
+    assert_eq!(presence_of(&erin), "offline");
+    drop(carol_ws);
+    drop(alice_ws);
+}
