@@ -101,7 +101,11 @@ impl SqliteStore {
             create_parent_dir(&base).await?;
             writer_options = writer_options.journal_mode(SqliteJournalMode::Wal);
         }
+        // No ping before each acquire (sqlx's default): a connection to a
+        // local file does not go stale, and the ping is one more round trip
+        // to the connection's worker thread for every query.
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -117,6 +121,7 @@ impl SqliteStore {
             writer.clone()
         } else {
             SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(options.read_connections.max(1))
                 .connect_with(base.read_only(true))
                 .await?
