@@ -226,6 +226,11 @@ pub struct ReactionRecord {
 /// At most this many distinct emoji on one message.
 pub const MAX_DISTINCT_REACTIONS: i64 = 20;
 
+/// Unread counts stop here (clients show "999+"): counting walks the unread
+/// messages, and a connect reads every room's count. Must match the `LIMIT`
+/// in the backends' `unread_columns!`.
+pub const MAX_UNREAD_COUNT: i64 = 1000;
+
 /// An uploaded file as the store knows it; the bytes live in blob storage
 /// under `sha256`, shared by every upload of the same content.
 #[derive(Clone, Debug, PartialEq)]

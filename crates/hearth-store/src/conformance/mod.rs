@@ -125,6 +125,7 @@ macro_rules! conformance_tests {
             member_role_and_mute_are_updated,
             read_and_delivered_markers_only_rise_and_clamp_to_last_seq,
             unread_and_mention_counts_follow_the_read_marker,
+            unread_counts_stop_at_the_cap_and_mentions_do_not,
             room_list_shows_unread_counts_and_last_message,
             users_sharing_rooms_are_listed_once,
             users_sharing_rooms_skips_rooms_above_the_limit,

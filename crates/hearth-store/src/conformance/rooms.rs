@@ -690,3 +690,47 @@ pub async fn a_room_is_read_with_the_callers_membership(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// A backlog beyond [`MAX_UNREAD_COUNT`](crate::MAX_UNREAD_COUNT) counts as
+/// that many unread; mentions are still all counted, however old.
+pub async fn unread_counts_stop_at_the_cap_and_mentions_do_not(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let busy = room(store, RoomKind::Channel, "busy", &[&alice, &bob]).await;
+    let mut first = new_message(busy.id, bob.id, "@alice, before the flood");
+    first.mentions = vec![alice.id];
+    store.insert_message(first).await.expect("mention");
+    let mut both = new_message(busy.id, bob.id, "@room and @alice");
+    both.mentions = vec![alice.id];
+    both.mentions_room = true;
+    store.insert_message(both).await.expect("both");
+    let backlog = crate::MAX_UNREAD_COUNT + 5;
+    for i in 0..backlog {
+        send(store, busy.id, bob.id, &format!("flood {i}")).await;
+    }
+    assert_eq!(
+        store
+            .unread_counts(busy.id, alice.id)
+            .await
+            .expect("counts"),
+        (crate::MAX_UNREAD_COUNT, 2)
+    );
+    let entries = store.rooms_for_user(alice.id).await.expect("rooms");
+    let entry = entries.iter().find(|e| e.room.id == busy.id).expect("busy");
+    assert_eq!(
+        (entry.unread, entry.mention_count),
+        (crate::MAX_UNREAD_COUNT, 2)
+    );
+    // Read up to just before the last 3: below the cap, exact again.
+    store
+        .set_read_seq(busy.id, alice.id, backlog - 1)
+        .await
+        .expect("read");
+    assert_eq!(
+        store
+            .unread_counts(busy.id, alice.id)
+            .await
+            .expect("counts"),
+        (3, 0)
+    );
+}

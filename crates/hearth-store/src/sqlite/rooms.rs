@@ -28,18 +28,25 @@ macro_rules! unread_filter {
     };
 }
 
-/// `unread` and `mention_count` columns for the membership `mb`. Both walk
-/// the `(room_id, seq)` index from the read marker, so their cost is the
-/// number of unread messages, not the size of the room.
+/// `unread` and `mention_count` columns for the membership `mb`. Their cost
+/// must not grow with a backlog (every connect reads them for every room):
+/// `unread` walks the `(room_id, seq)` index from the read marker and stops
+/// at [`MAX_UNREAD_COUNT`](crate::MAX_UNREAD_COUNT); `mention_count` adds the
+/// user's direct mentions (`message_mentions_by_user`) to the @room messages
+/// (`messages_mentioning_room`, a partial index), each counted once.
 macro_rules! unread_columns {
     () => {
         concat!(
-            "(SELECT count(*) FROM messages m WHERE ",
+            "(SELECT count(*) FROM (SELECT 1 FROM messages m WHERE ",
             unread_filter!(),
-            ") AS unread, (SELECT count(*) FROM messages m WHERE ",
+            " LIMIT 1000) capped) AS unread, \
+             (SELECT count(*) FROM message_mentions mm JOIN messages m ON m.id = mm.message_id \
+              WHERE mm.user_id = mb.user_id AND mm.room_id = mb.room_id \
+              AND mm.seq > mb.read_seq AND m.mentions_room = 0 AND m.deleted = 0 \
+              AND m.sender_id != mb.user_id) \
+             + (SELECT count(*) FROM messages m WHERE ",
             unread_filter!(),
-            " AND (m.mentions_room = 1 OR EXISTS (SELECT 1 FROM message_mentions mm \
-             WHERE mm.message_id = m.id AND mm.user_id = mb.user_id))) AS mention_count"
+            " AND m.mentions_room = 1) AS mention_count"
         )
     };
 }
