@@ -174,6 +174,11 @@ pub struct RssSummary {
     pub end_over_start: f64,
     /// max / start.
     pub max_over_start: f64,
+    /// The sample a tenth into the run: sessions are open and caches warm,
+    /// so growth after it is what a soak is about.
+    pub warm_kib: u64,
+    /// end / warm.
+    pub end_over_warm: f64,
 }
 
 impl RssSummary {
@@ -183,13 +188,15 @@ impl RssSummary {
         };
         let max = samples.iter().copied().max().unwrap_or(start);
         let min = samples.iter().copied().min().unwrap_or(start);
-        let ratio = |x: u64| {
-            if start > 0 {
-                x as f64 / start as f64
+        let warm = samples[samples.len() / 10];
+        let ratio_to = |x: u64, base: u64| {
+            if base > 0 {
+                x as f64 / base as f64
             } else {
                 0.0
             }
         };
+        let ratio = |x: u64| ratio_to(x, start);
         Self {
             samples: samples.len(),
             interval_seconds,
@@ -199,22 +206,28 @@ impl RssSummary {
             end_kib: end,
             end_over_start: ratio(end),
             max_over_start: ratio(max),
+            warm_kib: warm,
+            end_over_warm: ratio_to(end, warm),
         }
     }
 
-    /// "start 100 / max 120 / end 105 MiB (end/start 1.05, max/start 1.20, n=61)".
+    /// "start 100 / warm 104 / max 120 / end 105 MiB (end/start 1.05,
+    /// max/start 1.20, end/warm 1.01, n=61)".
     pub fn line(&self) -> String {
         if self.samples == 0 {
             return "-".into();
         }
         let mib = |k: u64| k as f64 / 1024.0;
         format!(
-            "start {:.1} / max {:.1} / end {:.1} MiB (end/start {:.3}, max/start {:.3}, n={})",
+            "start {:.1} / warm {:.1} / max {:.1} / end {:.1} MiB \
+             (end/start {:.3}, max/start {:.3}, end/warm {:.3}, n={})",
             mib(self.start_kib),
+            mib(self.warm_kib),
             mib(self.max_kib),
             mib(self.end_kib),
             self.end_over_start,
             self.max_over_start,
+            self.end_over_warm,
             self.samples
         )
     }
@@ -231,6 +244,12 @@ mod tests {
         );
         assert!((s.end_over_start - 1.1).abs() < 1e-9);
         assert!((s.max_over_start - 1.3).abs() < 1e-9);
+        // A tenth into 4 samples is the first.
+        assert_eq!(s.warm_kib, 100);
+        let long: Vec<u64> = (0..20).map(|i| if i < 2 { 50 } else { 100 }).collect();
+        let s = RssSummary::from_samples(&long, 1.0);
+        assert_eq!(s.warm_kib, 100);
+        assert!((s.end_over_warm - 1.0).abs() < 1e-9);
         assert_eq!(RssSummary::from_samples(&[], 1.0), RssSummary::default());
         assert_eq!(RssSummary::default().line(), "-");
     }

@@ -226,10 +226,10 @@ pub struct ReactionRecord {
 /// At most this many distinct emoji on one message.
 pub const MAX_DISTINCT_REACTIONS: i64 = 20;
 
-/// Unread counts stop here (clients show "999+"): counting walks the unread
+/// Unread counts stop here (clients show "99+"): counting walks the unread
 /// messages, and a connect reads every room's count. Must match the `LIMIT`
 /// in the backends' `unread_columns!`.
-pub const MAX_UNREAD_COUNT: i64 = 1000;
+pub const MAX_UNREAD_COUNT: i64 = 100;
 
 /// An uploaded file as the store knows it; the bytes live in blob storage
 /// under `sha256`, shared by every upload of the same content.

@@ -39,7 +39,7 @@ macro_rules! unread_columns {
         concat!(
             "(SELECT count(*) FROM (SELECT 1 FROM messages m WHERE ",
             unread_filter!(),
-            " LIMIT 1000) capped) AS unread, \
+            " LIMIT 100) capped) AS unread, \
              (SELECT count(*) FROM message_mentions mm JOIN messages m ON m.id = mm.message_id \
               WHERE mm.user_id = mb.user_id AND mm.room_id = mb.room_id \
               AND mm.seq > mb.read_seq AND m.mentions_room = 0 AND m.deleted = 0 \
