@@ -11,7 +11,7 @@ use axum::extract::ws::Utf8Bytes;
 use hearth_protocol::gateway::{ServerEvent, close_code};
 use hearth_protocol::{RoomId, SessionId, UserId};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::Notify;
 
@@ -74,6 +74,8 @@ pub struct SessionQueue {
     closed: Notify,
     /// 0 while open; otherwise the close code the writer must send.
     close_code: AtomicU16,
+    /// Set by the hub's ping tick: the writer owes the client a ping.
+    ping_due: AtomicBool,
 }
 
 impl SessionQueue {
@@ -88,6 +90,7 @@ impl SessionQueue {
             notify: Notify::new(),
             closed: Notify::new(),
             close_code: AtomicU16::new(0),
+            ping_due: AtomicBool::new(false),
         }
     }
 
@@ -149,11 +152,26 @@ impl SessionQueue {
         }
     }
 
-    /// Waits until there is something to write or the session must close.
+    /// Asks the writer to send a ping (see [`Hub::request_pings`]).
+    pub fn request_ping(&self) {
+        self.ping_due.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Whether a ping is due; clears the request.
+    pub fn take_ping(&self) -> bool {
+        self.ping_due.swap(false, Ordering::AcqRel)
+    }
+
+    /// Waits until there is something to write (frames, a ping) or the
+    /// session must close.
     pub async fn ready(&self) {
         loop {
             let notified = self.notify.notified();
-            if self.close_code().is_some() || !self.is_empty() {
+            if self.close_code().is_some()
+                || self.ping_due.load(Ordering::Acquire)
+                || !self.is_empty()
+            {
                 return;
             }
             notified.await;
@@ -347,6 +365,15 @@ impl Hub {
         }
     }
 
+    /// Asks every session's writer for a ping. One tick for the whole node
+    /// (`tasks`), so a session carries no timer of its own and its writer
+    /// wakes only for work.
+    pub fn request_pings(&self) {
+        for q in self.read().sessions.values() {
+            q.request_ping();
+        }
+    }
+
     /// Closes every session (shutdown).
     pub fn close_all(&self, code: u16) {
         for q in self.read().sessions.values() {
@@ -427,6 +454,29 @@ impl Hub {
             self.stats
                 .overflow_closes
                 .fetch_add(overflowed, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_ping_request_wakes_every_writer_once() {
+        let hub = Hub::new();
+        let room = RoomId::new();
+        let a = hub.register(UserId::new(), SessionId::new(), [room], 8);
+        let b = hub.register(UserId::new(), SessionId::new(), [room], 8);
+        assert!(!a.queue.take_ping());
+        hub.request_pings();
+        for guard in [&a, &b] {
+            // Returns at once: the ping is due although no frame is queued.
+            tokio::time::timeout(std::time::Duration::from_secs(5), guard.queue.ready())
+                .await
+                .expect("ready");
+            assert!(guard.queue.take_ping());
+            assert!(!guard.queue.take_ping(), "a request is taken once");
         }
     }
 }

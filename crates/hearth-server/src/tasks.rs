@@ -1,4 +1,5 @@
-//! Background upkeep, stopped by the shutdown signal: pruning rate-limit
+//! Background upkeep, stopped by the shutdown signal: a ping to every
+//! gateway session every 30 s; pruning rate-limit
 //! state every minute; every hour, deleting orphaned uploads and the staging
 //! files of interrupted ones; every minute when mail is configured, the
 //! e-mail digests that are due.
@@ -35,6 +36,18 @@ pub fn spawn_background(state: &AppState) {
             }
         });
     }
+    let pinging = state.clone();
+    tokio::spawn(async move {
+        let every = crate::gateway::session::PING_INTERVAL;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => pinging.hub.request_pings(),
+                _ = pinging.shutdown.wait() => return,
+            }
+        }
+    });
     let pruning = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));

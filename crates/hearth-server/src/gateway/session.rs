@@ -212,21 +212,15 @@ async fn ready_frame(state: &AppState, id: Identity) -> anyhow::Result<(Frame, V
     Ok((Frame::encode(&event), peers))
 }
 
-/// Drains the queue into the socket, flushing once per batch; pings on a timer.
+/// Drains the queue into the socket, flushing once per batch; sends a ping
+/// when the hub's tick asks for one.
 async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
     // Starts empty; swapped with the queue's frames on every wake-up.
     let mut batch: VecDeque<Frame> = VecDeque::new();
-    let mut ping = tokio::time::interval(PING_INTERVAL);
-    ping.tick().await;
     loop {
-        tokio::select! {
-            _ = queue.ready() => {}
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
-                }
-                continue;
-            }
+        queue.ready().await;
+        if queue.take_ping() && sink.feed(Message::Ping(Default::default())).await.is_err() {
+            return;
         }
         if let Some(code) = queue.close_code() {
             // Frames queued before the close still go out (e.g. a final error).
