@@ -751,7 +751,11 @@ async fn session(
     } else {
         Duration::from_secs_f64(1.0 / (plan.rate * sends.len() as f64))
     };
-    let mut tick = tokio::time::interval(period);
+    // Each sender starts at a random point of its period: senders that all
+    // ticked together would offer the server synchronised bursts (every
+    // room's message at the same instant), which no real audience does.
+    let offset = period.mul_f64(rand::random::<f64>());
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut send_until: Option<Instant> = None;
     let mut sending = false;
