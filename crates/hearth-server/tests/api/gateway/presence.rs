@@ -7,6 +7,15 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// Bob's next presence event about `user`, in arrival order.
+/// Fails if `ws` has received any presence event about `user`.
+fn assert_no_presence_of(ws: &WsClient, user: &TestUser, why: &str) {
+    let seen = ws.seen_named("presence");
+    assert!(
+        seen.iter().all(|p| p["user_id"] != user.id.as_str()),
+        "{why}: {seen:?}"
+    );
+}
+
 async fn next_presence(ws: &mut WsClient, user: &TestUser) -> Value {
     ws.expect_event("presence", |d| d["user_id"] == user.id.as_str())
         .await
@@ -85,14 +94,7 @@ async fn presence_is_online_while_any_device_is_connected_and_idle_only_when_all
     assert_eq!(p["status"], "offline");
     assert!(p["last_seen"].is_string(), "{p}");
     bob_ws.sync().await;
-    assert!(
-        bob_ws
-            .seen_named("presence")
-            .iter()
-            .all(|p| p["user_id"] != alice.id.as_str()),
-        "extra presence events: {:?}",
-        bob_ws.seen_named("presence")
-    );
+    assert_no_presence_of(&bob_ws, &alice, "extra presence events");
 }
 
 #[tokio::test]
@@ -122,14 +124,7 @@ async fn a_reload_within_the_grace_period_announces_no_offline() {
         "offline"
     );
     bob_ws.sync().await;
-    assert!(
-        bob_ws
-            .seen_named("presence")
-            .iter()
-            .all(|p| p["user_id"] != alice.id.as_str()),
-        "the reload flapped: {:?}",
-        bob_ws.seen_named("presence")
-    );
+    assert_no_presence_of(&bob_ws, &alice, "the reload flapped");
     let (status, _) = app.state.presence.status(alice.id.parse().unwrap());
     assert_eq!(serde_json::to_value(status).unwrap(), "online");
 
@@ -139,14 +134,7 @@ async fn a_reload_within_the_grace_period_announces_no_offline() {
     assert_eq!(p["status"], "offline");
     assert!(p["last_seen"].is_string(), "{p}");
     bob_ws.sync().await;
-    assert!(
-        bob_ws
-            .seen_named("presence")
-            .iter()
-            .all(|p| p["user_id"] != alice.id.as_str()),
-        "{:?}",
-        bob_ws.seen_named("presence")
-    );
+    assert_no_presence_of(&bob_ws, &alice, "presence after the last offline");
 }
 
 /// Presence goes only through rooms of at most `presence_room_limit`
@@ -193,14 +181,7 @@ async fn presence_goes_through_small_rooms_only_and_big_rooms_list_it() {
         "online"
     );
     bob_ws.sync().await;
-    assert!(
-        bob_ws
-            .seen_named("presence")
-            .iter()
-            .all(|p| p["user_id"] != alice.id.as_str()),
-        "a big room carried presence: {:?}",
-        bob_ws.seen_named("presence")
-    );
+    assert_no_presence_of(&bob_ws, &alice, "a big room carried presence");
     // Nor is it in a newcomer's ready.
     let carol_ws = app.ws(&carol).await;
     assert!(
