@@ -29,6 +29,13 @@ fn nz(n: u32) -> NonZeroU32 {
 }
 
 impl RateLimits {
+    /// The node's clock, for limiters made elsewhere (one per gateway
+    /// connection): building a clock calibrates it, which a connect should
+    /// not pay for.
+    pub fn clock(&self) -> &DefaultClock {
+        &self.clock
+    }
+
     pub fn new(config: &Config) -> Self {
         let auth = Quota::per_minute(nz(config.auth_rate_per_minute))
             .allow_burst(nz(config.auth_rate_per_minute));

@@ -8,11 +8,13 @@ use crate::gateway::session::Identity;
 use crate::hub::{Frame, SessionQueue};
 use crate::service::messages::{self, SendMessage};
 use crate::service::rooms;
+use governor::{DefaultDirectRateLimiter, Quota};
 use hearth_protocol::gateway::{
     AckEvent, CallSignalEvent, ClientOp, ErrorEvent, PongEvent, PresenceStatus, ServerEvent,
     TypingEvent, close_code,
 };
 use hearth_protocol::{ErrorCode, RoomId, UserId};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,43 +22,12 @@ use std::time::{Duration, Instant};
 const FLOOD_STRIKES: u32 = 50;
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
-/// The op rate limit of one connection: a token bucket holding up to
-/// `burst` ops, refilled at `rate` per second. A few words per connection
-/// and no clock of its own (a governor limiter built its own per connect).
-#[derive(Debug)]
-struct OpBucket {
-    tokens: f64,
-    last: Instant,
-}
-
-impl OpBucket {
-    fn full(burst: f64, now: Instant) -> Self {
-        Self {
-            tokens: burst,
-            last: now,
-        }
-    }
-
-    /// Takes a token if there is one.
-    fn take(&mut self, rate: f64, burst: f64, now: Instant) -> bool {
-        let refill = now.saturating_duration_since(self.last).as_secs_f64() * rate;
-        self.tokens = (self.tokens + refill).min(burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Per-connection op state.
 pub struct Connection<'a> {
     state: &'a AppState,
     id: Identity,
     queue: Arc<SessionQueue>,
-    limiter: OpBucket,
+    limiter: DefaultDirectRateLimiter,
     strikes: u32,
     strikes_since: Instant,
     idle: bool,
@@ -69,21 +40,22 @@ impl<'a> Connection<'a> {
             state,
             id,
             queue,
-            limiter: OpBucket::full(Self::burst(state), now),
+            limiter: Self::limiter(state),
             strikes: 0,
             strikes_since: now,
             idle: false,
         }
     }
 
-    /// Ops per second, sustained.
-    fn rate(state: &AppState) -> f64 {
-        f64::from(state.config.gateway_ops_per_second.max(1))
-    }
-
-    /// Ops at once: two seconds' worth.
-    fn burst(state: &AppState) -> f64 {
-        2.0 * Self::rate(state)
+    /// `gateway_ops_per_second`, with two seconds' worth at once, on the
+    /// node's shared clock.
+    fn limiter(state: &AppState) -> DefaultDirectRateLimiter {
+        let rate = NonZeroU32::new(state.config.gateway_ops_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+        DefaultDirectRateLimiter::direct_with_clock(
+            Quota::per_second(rate).allow_burst(burst),
+            state.limits.clock().clone(),
+        )
     }
 
     pub fn is_idle(&self) -> bool {
@@ -109,9 +81,8 @@ impl<'a> Connection<'a> {
 
     /// Handles one text frame. Returns false when the connection must end.
     pub async fn handle_text(&mut self, text: &str) -> bool {
-        let now = Instant::now();
-        let (rate, burst) = (Self::rate(self.state), Self::burst(self.state));
-        if !self.limiter.take(rate, burst, now) {
+        if self.limiter.check().is_err() {
+            let now = Instant::now();
             if now.duration_since(self.strikes_since) > FLOOD_WINDOW {
                 self.strikes = 0;
                 self.strikes_since = now;
@@ -282,25 +253,4 @@ fn nonce_of(text: &str) -> Option<String> {
         .as_str()
         .filter(|n| n.len() <= 64)
         .map(str::to_owned)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::OpBucket;
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn the_bucket_allows_a_burst_then_the_rate() {
-        let t0 = Instant::now();
-        let mut b = OpBucket::full(4.0, t0);
-        assert!((0..4).all(|_| b.take(2.0, 4.0, t0)));
-        assert!(!b.take(2.0, 4.0, t0));
-        // Half a second at 2/s refills one token.
-        let t1 = t0 + Duration::from_millis(500);
-        assert!(b.take(2.0, 4.0, t1));
-        assert!(!b.take(2.0, 4.0, t1));
-        // A long pause refills to the burst, no more.
-        let t2 = t1 + Duration::from_secs(60);
-        assert_eq!((0..10).filter(|_| b.take(2.0, 4.0, t2)).count(), 4);
-    }
 }
