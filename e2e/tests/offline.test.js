@@ -82,6 +82,31 @@ test('messages written offline are pending, then delivered exactly once', async 
   assert.equal(bodies.filter((x) => x === 'offline two').length, 1);
 });
 
+test('the up arrow while the last message is pending edits that message once it is sent', async () => {
+  const a = alice.page;
+  const b = bob.page;
+  await sendMessage(a, 'an older line of mine');
+  await msgs(b, 'an older line of mine').waitFor();
+
+  await alice.context.setOffline(true);
+  await a.locator('.shell[data-connection="offline"]').waitFor();
+  await sendMessage(a, 'a lnie sent in a tunnel');
+  await waitCount(a.locator('.msg--pending'), 1);
+  const input = a.locator('.composer__input');
+  await input.press('ArrowUp');
+  // Nothing older is picked while the newest is still on its way.
+  await waitCount(a.locator('.composer__context:visible'), 0);
+  assert.equal(await input.inputValue(), '');
+
+  await alice.context.setOffline(false);
+  await waitText(a.locator('.composer__context'), 'Editing message');
+  assert.equal(await input.inputValue(), 'a lnie sent in a tunnel');
+  await input.fill('a line sent in a tunnel');
+  await input.press('Enter');
+  await waitText(msgs(b, 'a line sent in a tunnel').locator('.msg__edited'), 'edited');
+  await waitCount(msgs(b, 'an older line of mine').locator('.msg__edited'), 0);
+});
+
 test('a message the server refuses is marked failed with retry and discard', async () => {
   const a = alice.page;
   await sendMessage(a, `too long ${'x'.repeat(600)}`);

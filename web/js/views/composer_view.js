@@ -31,6 +31,7 @@ export default class ComposerView {
   #anonymous = false;
   #recorder = null;
   #recTimer = null;
+  #stopWaitingForSend = null;
 
   /** @param ctx {chat, uploader, toast} */
   constructor(ctx, roomId) {
@@ -186,8 +187,14 @@ export default class ComposerView {
       e.preventDefault();
       this.#submit();
     } else if (e.key === 'ArrowUp' && this.#input.value === '' && !this.#editing) {
+      const unsent = this.#ctx.chat.outbox.forRoom(this.#roomId).filter((i) => i.status !== 'failed');
       const last = this.#lastOwnMessage();
-      if (last) {
+      if (unsent.length) {
+        // The newest own message is still on its way: edit it once it lands,
+        // never the older one that happens to be in the timeline already.
+        e.preventDefault();
+        this.#editOnceSent(unsent.at(-1));
+      } else if (last) {
         e.preventDefault();
         this.edit(last);
       }
@@ -213,6 +220,17 @@ export default class ComposerView {
       e.preventDefault();
       this.addFiles(files);
     }
+  }
+
+  #editOnceSent(item) {
+    this.#stopWaitingForSend?.();
+    const stop = this.#ctx.chat.outbox.on('sent', ({ item: sent, message }) => {
+      if (sent.nonce !== item.nonce) return;
+      stop();
+      this.#stopWaitingForSend = null;
+      if (this.el.isConnected && this.#input.value === '' && !this.#editing) this.edit(message);
+    });
+    this.#stopWaitingForSend = stop;
   }
 
   #lastOwnMessage() {
