@@ -54,6 +54,8 @@ pub struct AppState {
     /// Serialises issuing e-mail links, so "count this hour's links, then
     /// add one" cannot interleave and overshoot the per-account limit.
     pub link_issuing: Arc<tokio::sync::Mutex<()>>,
+    /// Login sessions due a `last_active_at` write (see [`crate::service::sessions`]).
+    pub touches: Arc<crate::service::sessions::PendingTouches>,
     /// `Some` in cluster mode (`HEARTH_REDIS_URL`): the Redis bus, presence
     /// and shared login limits (see [`crate::bus`]).
     pub cluster: Option<Arc<crate::bus::Cluster>>,
@@ -116,6 +118,7 @@ impl AppState {
             mailer,
             push,
             link_issuing: Arc::default(),
+            touches: Arc::default(),
             limits: Arc::new(limits),
             revoked_sessions,
             config: Arc::new(config),

@@ -212,6 +212,8 @@ pub struct Config {
     pub smtp: Option<SmtpSettings>,
     /// Base of links in mail, without a trailing slash.
     pub public_url: String,
+    /// `public_url` was not configured: it is the bind address.
+    pub public_url_defaulted: bool,
     /// How long a mention or DM stays unread, its recipient offline, before
     /// it goes out in an e-mail digest.
     pub email_digest_after: Duration,
@@ -347,6 +349,7 @@ impl Settings {
                     .smtp_from
                     .unwrap_or_else(|| "hearth@localhost".to_string()),
             }),
+            public_url_defaulted: self.public_url.is_none(),
             public_url: self
                 .public_url
                 .unwrap_or_else(|| format!("http://{bind}"))
@@ -376,5 +379,47 @@ impl Config {
     /// Defaults, as `hearth serve` with no flags would run.
     pub fn defaults() -> Config {
         Settings::default().resolve()
+    }
+
+    /// What an operator should hear about this configuration at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.smtp.is_some() && self.public_url_defaulted {
+            warnings.push(format!(
+                "HEARTH_PUBLIC_URL is not set: links in e-mails will point to {}; \
+                 set it to the address people open Hearth at",
+                self.public_url
+            ));
+        }
+        warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_without_a_public_url_is_warned_about() {
+        let mail = || Settings {
+            smtp_url: Some("smtp://localhost:25".to_string()),
+            ..Settings::default()
+        };
+        let warnings = mail().resolve().warnings();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("http://127.0.0.1:8080"),
+            "{warnings:?}"
+        );
+        let set = Settings {
+            public_url: Some("https://chat.example.com/".to_string()),
+            ..mail()
+        };
+        assert_eq!(set.resolve().warnings(), Vec::<String>::new());
+        assert_eq!(
+            Config::defaults().warnings(),
+            Vec::<String>::new(),
+            "no mail, no links"
+        );
     }
 }

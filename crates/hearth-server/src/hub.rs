@@ -7,13 +7,13 @@
 //! users with a session here, which rooms they are in, so a room's audience is
 //! found in memory; membership events update that index as they pass.
 
-use axum::extract::ws::Utf8Bytes;
 use hearth_protocol::gateway::{ServerEvent, close_code};
 use hearth_protocol::{RoomId, SessionId, UserId};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Who an event is for.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

@@ -10,6 +10,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = cli.resolve_config()?;
     telemetry::init(config.log_format);
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     match cli.command {
         None | Some(Command::Serve) => {
             let state = AppState::build(config.clone()).await?;

@@ -1,5 +1,6 @@
 //! Background upkeep, stopped by the shutdown signal: a ping to every
-//! gateway session every 30 s; pruning rate-limit
+//! gateway session every 30 s; the gathered session touches every second
+//! (and once more at shutdown); pruning rate-limit
 //! state every minute; every hour, deleting orphaned uploads and the staging
 //! files of interrupted ones; every minute when mail is configured, the
 //! e-mail digests that are due.
@@ -45,6 +46,20 @@ pub fn spawn_background(state: &AppState) {
             tokio::select! {
                 _ = tick.tick() => pinging.hub.request_pings(),
                 _ = pinging.shutdown.wait() => return,
+            }
+        }
+    });
+    let touching = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::service::sessions::TOUCH_FLUSH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => crate::service::sessions::flush_touches(&touching).await,
+                _ = touching.shutdown.wait() => {
+                    crate::service::sessions::flush_touches(&touching).await;
+                    return;
+                }
             }
         }
     });

@@ -140,6 +140,19 @@ pub struct MemberRecord {
     pub notify_level: Option<NotifyLevel>,
 }
 
+/// What sending a message checks and tells, read together (see
+/// [`Store::sending_context`](crate::Store::sending_context)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SendingContext {
+    pub room: RoomRecord,
+    /// The sender's membership row (a banned one included); `None`: not a member.
+    pub member: Option<MemberRecord>,
+    /// `None` when the sender's account is gone.
+    pub sender: Option<UserRecord>,
+    /// Members (not banned) whose notification level is `all`, in no order.
+    pub notify_all: Vec<UserId>,
+}
+
 /// The notification level of a member who chose none: every message of a
 /// DM, mentions elsewhere.
 pub fn default_notify_level(kind: RoomKind) -> NotifyLevel {
@@ -150,7 +163,7 @@ pub fn default_notify_level(kind: RoomKind) -> NotifyLevel {
 }
 
 /// One row of a user's room list.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RoomListEntry {
     pub room: RoomRecord,
     pub member: MemberRecord,

@@ -29,6 +29,32 @@ pub trait Store:
 
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
+
+    /// A login session and its user, as a gateway connection authenticates:
+    /// one query where a round trip costs more than the read (SQLite).
+    async fn session_with_user(&self, id: SessionId) -> StoreResult<(SessionRecord, UserRecord)> {
+        let session = self.session_by_id(id).await?;
+        let user = self.user_by_id(session.user_id).await?;
+        Ok((session, user))
+    }
+
+    /// What sending a message to `room` as `user` needs: the room, the
+    /// user's membership and account, and who wants every message. Composed
+    /// of the separate reads here; a backend where a round trip costs more
+    /// than the query (SQLite's worker threads) does it in one.
+    async fn sending_context(&self, room: RoomId, user: UserId) -> StoreResult<SendingContext> {
+        let (room_record, member) = self.room_with_member(room, user).await?;
+        let sender = self.users_by_ids(&[user]).await?.pop();
+        let notify_all = self
+            .members_with_notify_level(room, NotifyLevel::All)
+            .await?;
+        Ok(SendingContext {
+            room: room_record,
+            member,
+            sender,
+            notify_all,
+        })
+    }
 }
 
 #[async_trait]
@@ -79,7 +105,9 @@ pub trait SessionStore: Send + Sync {
         user: UserId,
         except: Option<SessionId>,
     ) -> StoreResult<Vec<SessionId>>;
-    async fn touch_session(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<()>;
+    /// Moves each session's `last_active_at` up to `now` (never back), in
+    /// one write; ids of sessions that are gone are skipped.
+    async fn touch_sessions(&self, ids: &[SessionId], now: OffsetDateTime) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -106,6 +134,10 @@ pub trait RoomStore: Send + Sync {
     async fn search_channels(&self, query: &str, limit: u32) -> StoreResult<Vec<RoomRecord>>;
     /// Every room `user` is a (not banned) member of, with unread counts.
     async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>>;
+    /// [`rooms_for_user`](Self::rooms_for_user) without the last messages
+    /// (`last_message` is `None`) and in no particular order: the counters
+    /// a gateway `ready` needs, in one query.
+    async fn room_counts_for_user(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>>;
     /// `(room, user)` rows of every membership of `user` (not banned).
     async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<MemberRecord>>;
     /// The membership row, including a banned one.

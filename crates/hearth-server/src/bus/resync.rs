@@ -87,7 +87,7 @@ impl Resyncer {
     }
 
     async fn resync_user(&self, user: UserId) -> bool {
-        match self.store.rooms_for_user(user).await {
+        match self.store.room_counts_for_user(user).await {
             Ok(entries) => {
                 let rooms = entries
                     .iter()

@@ -14,15 +14,21 @@
 use crate::app::AppState;
 use crate::gateway::ops;
 use crate::hub::{Frame, SessionQueue};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hearth_protocol::gateway::{ClientOp, Ready, RoomPosition, ServerEvent, close_code};
 use hearth_protocol::{ErrorCode, SessionId, UserId};
+use hearth_store::UserRecord;
+use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WireFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 pub const PING_INTERVAL: Duration = Duration::from_secs(30);
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
@@ -34,7 +40,13 @@ pub const LINGER: Duration = Duration::from_secs(2);
 /// burst does not pin its memory for the session's life (the batch and the
 /// queue swap buffers, so this bounds both).
 const KEEP_BATCH_CAPACITY: usize = 8;
+/// Text frames above this size go out in fragments of at most this size:
+/// tungstenite's write buffer keeps the capacity of the most it ever held
+/// for the connection's life, and without fragments one `ready` (a few KiB
+/// with presence) would pin that much in every idle session.
+const FRAGMENT_BYTES: usize = 1024;
 
+pub type WebSocket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 type Sink = SplitSink<WebSocket, Message>;
 
 /// The authenticated identity of a connection.
@@ -58,7 +70,7 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
     // largest state, and it keeps that size for the session's life.
     let authenticated =
         tokio::time::timeout(auth_timeout, Box::pin(authenticate(&state, &mut stream))).await;
-    let (identity, last_active_at) = match authenticated {
+    let (identity, last_active_at, user) = match authenticated {
         Ok(Ok(found)) => found,
         Ok(Err(reason)) => {
             close(&mut sink, close_code::AUTH_FAILED, reason).await;
@@ -88,7 +100,7 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
         memberships.iter().map(|m| m.room_id),
         state.config.session_queue,
     );
-    let (ready, peers) = match Box::pin(ready_frame(&state, identity)).await {
+    let (ready, peers) = match Box::pin(ready_frame(&state, identity, user)).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "gateway: building ready failed");
@@ -96,7 +108,7 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
             return;
         }
     };
-    if sink.send(Message::Text(ready.text)).await.is_err() {
+    if send_ready(&mut sink, ready.text).await.is_err() {
         return;
     }
     state.presence.connected(identity.user_id, Some(peers));
@@ -140,11 +152,12 @@ async fn linger(stream: &mut SplitStream<WebSocket>, unreadable: bool) {
 }
 
 /// Reads the first frame and checks its token and login session; returns
-/// who it is and when the login session was last active.
+/// who it is, when the login session was last active, and the account
+/// (boxed: it waits in the session's future until `ready` is built).
 async fn authenticate(
     state: &AppState,
     stream: &mut SplitStream<WebSocket>,
-) -> Result<(Identity, OffsetDateTime), &'static str> {
+) -> Result<(Identity, OffsetDateTime, Box<UserRecord>), &'static str> {
     let token = loop {
         match stream.next().await {
             Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientOp>(&t) {
@@ -162,8 +175,8 @@ async fn authenticate(
     if state.revoked_sessions.is_revoked(claims.sid) {
         return Err("session revoked");
     }
-    let session = match state.store.session_by_id(claims.sid).await {
-        Ok(s) => s,
+    let (session, user) = match state.store.session_with_user(claims.sid).await {
+        Ok(found) => found,
         Err(hearth_store::StoreError::NotFound) => return Err("unknown session"),
         Err(e) => {
             tracing::warn!(error = ?e, "gateway: session lookup failed");
@@ -177,15 +190,18 @@ async fn authenticate(
         user_id: claims.sub,
         session_id: claims.sid,
     };
-    Ok((identity, session.last_active_at))
+    Ok((identity, session.last_active_at, Box::new(user)))
 }
 
 /// The `ready` frame, and the users who see this user's presence (those
 /// sharing a room of at most `presence_room_limit` members with them): the
 /// snapshot lists theirs, and a change of this user's goes to them.
-async fn ready_frame(state: &AppState, id: Identity) -> anyhow::Result<(Frame, Vec<UserId>)> {
-    let user = state.store.user_by_id(id.user_id).await?;
-    let entries = state.store.rooms_for_user(id.user_id).await?;
+async fn ready_frame(
+    state: &AppState,
+    id: Identity,
+    user: Box<UserRecord>,
+) -> anyhow::Result<(Frame, Vec<UserId>)> {
+    let entries = state.store.room_counts_for_user(id.user_id).await?;
     // Rooms joined between loading memberships and this snapshot.
     state
         .hub
@@ -226,7 +242,7 @@ async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
             // Frames queued before the close still go out (e.g. a final error).
             queue.take_into(&mut batch);
             for f in batch.drain(..) {
-                if sink.feed(Message::Text(f.text)).await.is_err() {
+                if feed_text(&mut sink, f.text).await.is_err() {
                     return;
                 }
             }
@@ -235,7 +251,7 @@ async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
         }
         queue.take_into(&mut batch);
         for f in batch.drain(..) {
-            if sink.feed(Message::Text(f.text)).await.is_err() {
+            if feed_text(&mut sink, f.text).await.is_err() {
                 return;
             }
         }
@@ -246,6 +262,58 @@ async fn write_loop(mut sink: Sink, queue: Arc<SessionQueue>) {
             return;
         }
     }
+}
+
+/// Sends `ready`, flushing each fragment on its own so that the write
+/// buffer never holds more than one (see [`FRAGMENT_BYTES`]).
+async fn send_ready(sink: &mut Sink, text: Utf8Bytes) -> Result<(), WsError> {
+    for frame in fragments(text) {
+        sink.send(frame).await?;
+    }
+    Ok(())
+}
+
+/// Queues `text` in the write buffer, in fragments if it is large.
+async fn feed_text(sink: &mut Sink, text: Utf8Bytes) -> Result<(), WsError> {
+    for frame in fragments(text) {
+        sink.feed(frame).await?;
+    }
+    Ok(())
+}
+
+/// `text` as one text message: a single frame, or for more than
+/// [`FRAGMENT_BYTES`] a text frame and continuation frames, split between
+/// characters. Clients reassemble them; the bytes are shared, not copied.
+fn fragments(text: Utf8Bytes) -> Vec<Message> {
+    if text.len() <= FRAGMENT_BYTES {
+        return vec![Message::Text(text)];
+    }
+    let whole: &str = &text;
+    let mut bounds = vec![0];
+    let mut at = 0;
+    while whole.len() - at > FRAGMENT_BYTES {
+        let mut end = at + FRAGMENT_BYTES;
+        while !whole.is_char_boundary(end) {
+            end -= 1;
+        }
+        bounds.push(end);
+        at = end;
+    }
+    bounds.push(whole.len());
+    let bytes: &bytes::Bytes = text.as_ref();
+    let last = bounds.len() - 2;
+    bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let opcode = if i == 0 { Data::Text } else { Data::Continue };
+            Message::Frame(WireFrame::message(
+                bytes.slice(w[0]..w[1]),
+                OpCode::Data(opcode),
+                i == last,
+            ))
+        })
+        .collect()
 }
 
 fn close_reason(code: u16) -> &'static str {
@@ -261,7 +329,7 @@ fn close_reason(code: u16) -> &'static str {
 
 async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
     let frame = CloseFrame {
-        code,
+        code: code.into(),
         reason: Utf8Bytes::from_static(reason),
     };
     let _ = sink.send(Message::Close(Some(frame))).await;
@@ -310,7 +378,7 @@ async fn read_loop(
                     None,
                 );
             }
-            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)))) => {}
             Ok(Some(Err(e))) => {
                 if is_capacity_error(&e) {
                     queue.close(close_code::MESSAGE_TOO_BIG);
@@ -325,7 +393,51 @@ async fn read_loop(
     conn.is_idle()
 }
 
-fn is_capacity_error(e: &axum::Error) -> bool {
-    let text = format!("{e:?}");
-    text.contains("Capacity") || text.contains("too long") || text.contains("too big")
+fn is_capacity_error(e: &WsError) -> bool {
+    matches!(e, WsError::Capacity(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(frames: &[Message]) -> Vec<(bool, bool, Vec<u8>)> {
+        frames
+            .iter()
+            .map(|m| match m {
+                Message::Frame(f) => (
+                    f.header().opcode == OpCode::Data(Data::Continue),
+                    f.header().is_final,
+                    f.payload().to_vec(),
+                ),
+                other => panic!("expected a raw frame, got {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_text_is_one_frame() {
+        let frames = fragments(Utf8Bytes::from("hello"));
+        assert!(matches!(&frames[..], [Message::Text(t)] if t.as_str() == "hello"));
+    }
+
+    #[test]
+    fn large_text_is_split_between_characters_and_reassembles() {
+        // "é" is two bytes: with an odd prefix, byte 1024 falls inside one.
+        let text = format!("x{}", "é".repeat(1500));
+        let frames = parts(&fragments(Utf8Bytes::from(text.clone())));
+        assert_eq!(frames.len(), 3);
+        assert!(!frames[0].0 && !frames[0].1, "a text frame, not final");
+        assert!(frames[1].0 && !frames[1].1, "a continuation, not final");
+        assert!(frames[2].0 && frames[2].1, "a final continuation");
+        for (_, _, payload) in &frames {
+            assert!(payload.len() <= FRAGMENT_BYTES);
+            assert!(
+                std::str::from_utf8(payload).is_ok(),
+                "split between characters"
+            );
+        }
+        let joined: Vec<u8> = frames.into_iter().flat_map(|(_, _, p)| p).collect();
+        assert_eq!(joined, text.as_bytes());
+    }
 }

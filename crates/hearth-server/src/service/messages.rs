@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::domain::{parse_emoji, parse_mentions, parse_message_body, parse_nonce};
 use crate::error::{ApiError, ApiResult};
 use crate::service::permissions::Action;
-use crate::service::rooms::{Access, authorize, require};
+use crate::service::rooms::{Access, SendAccess, authorize, authorize_send, require};
 use crate::service::views;
 use hearth_protocol::dto::{Message, MessagePage};
 use hearth_protocol::gateway::{MessageEvent, ReactionEvent, ServerEvent};
@@ -100,7 +100,11 @@ async fn send_new(
         state.config.max_message_chars,
         !req.attachments.is_empty(),
     )?;
-    let access = authorize(state, sender, room_id, Action::Post).await?;
+    let SendAccess {
+        access,
+        sender: sender_account,
+        notify_all,
+    } = authorize_send(state, sender, room_id).await?;
     if access.member.muted {
         return Err(ApiError::new(
             ErrorCode::Muted,
@@ -139,9 +143,9 @@ async fn send_new(
         .await?;
     let created = inserted.is_created();
     let rec = inserted.into_inner();
-    let message = views::message(state, &rec, Some(sender)).await?;
+    let message = views::message_by(state, &rec, Some(sender), sender_account).await?;
     if created {
-        publish_created(state, &access, &message).await?;
+        publish_created(state, &access, &message, &notify_all).await?;
     }
     Ok(Sent { message, created })
 }
@@ -174,7 +178,12 @@ async fn resolve_mentions(
     Ok((ids, parsed.room))
 }
 
-async fn publish_created(state: &AppState, access: &Access, message: &Message) -> ApiResult<()> {
+async fn publish_created(
+    state: &AppState,
+    access: &Access,
+    message: &Message,
+    notify_all: &[UserId],
+) -> ApiResult<()> {
     let mut shared = message.clone();
     if shared.anonymous {
         // The sender got the nonce in their answer; others must not see it.
@@ -187,7 +196,7 @@ async fn publish_created(state: &AppState, access: &Access, message: &Message) -
         })),
     );
     // Notifications follow each member's level (see service::notifications).
-    crate::service::notifications::message_created(state, access, &shared).await
+    crate::service::notifications::message_created(state, access, &shared, notify_all).await
 }
 
 #[derive(Debug, Default, Clone, Copy)]

@@ -53,10 +53,12 @@ pub fn notification_kind(
 
 /// Tells the members who should hear about `message` (just created by the
 /// member in `access`): gateway events now, pushes in the background.
+/// `notify_all`: the room's members who chose to hear of every message.
 pub async fn message_created(
     state: &AppState,
     access: &Access,
     message: &Message,
+    notify_all: &[UserId],
 ) -> ApiResult<()> {
     let room = &access.room;
     let mentioned: HashSet<UserId> = message.mentions.iter().copied().collect();
@@ -80,13 +82,9 @@ pub async fn message_created(
                     found.push((m.user_id, m.notify_level));
                 }
             }
-            for user in state
-                .store
-                .members_with_notify_level(room.id, NotifyLevel::All)
-                .await?
-            {
-                if !mentioned.contains(&user) {
-                    found.push((user, Some(NotifyLevel::All)));
+            for user in notify_all {
+                if !mentioned.contains(user) {
+                    found.push((*user, Some(NotifyLevel::All)));
                 }
             }
             found

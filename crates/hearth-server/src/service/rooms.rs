@@ -15,7 +15,9 @@ use hearth_protocol::gateway::{
     ReceiptEvent, RoomEvent, RoomLeftEvent, ServerEvent,
 };
 use hearth_protocol::{ErrorCode, RoomId, UserId};
-use hearth_store::{Inserted, MemberRecord, NewRoom, RoomPatch, RoomRecord, StoreError};
+use hearth_store::{
+    Inserted, MemberRecord, NewRoom, RoomPatch, RoomRecord, StoreError, UserRecord,
+};
 use time::OffsetDateTime;
 
 /// Most members a room can be created with in one request.
@@ -48,6 +50,12 @@ pub async fn access(state: &AppState, user: UserId, room_id: RoomId) -> ApiResul
         Err(StoreError::NotFound) => return Err(room_not_found()),
         Err(e) => return Err(e.into()),
     };
+    standing(room, member)
+}
+
+/// The caller's standing from their membership row: a member, or the answer
+/// for a banned user or an outsider (see [`access`]).
+fn standing(room: RoomRecord, member: Option<MemberRecord>) -> ApiResult<Access> {
     match member {
         Some(m) if !m.banned => Ok(Access { room, member: m }),
         Some(_) if room.kind == RoomKind::Channel => Err(ApiError::new(
@@ -69,6 +77,36 @@ pub async fn authorize(
     let a = access(state, user, room_id).await?;
     require(&a, action)?;
     Ok(a)
+}
+
+/// What a send is checked against and tells others, from one store read.
+pub struct SendAccess {
+    pub access: Access,
+    /// `None` when the sender's account is gone.
+    pub sender: Option<UserRecord>,
+    /// Members (not banned) who get a notification for every message.
+    pub notify_all: Vec<UserId>,
+}
+
+/// [`authorize`] for [`Action::Post`], read together with what the send
+/// goes on to need (see `Store::sending_context`).
+pub async fn authorize_send(
+    state: &AppState,
+    user: UserId,
+    room_id: RoomId,
+) -> ApiResult<SendAccess> {
+    let context = match state.store.sending_context(room_id, user).await {
+        Ok(context) => context,
+        Err(StoreError::NotFound) => return Err(room_not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let access = standing(context.room, context.member)?;
+    require(&access, Action::Post)?;
+    Ok(SendAccess {
+        access,
+        sender: context.sender,
+        notify_all: context.notify_all,
+    })
 }
 
 pub fn require(a: &Access, action: Action) -> ApiResult<()> {

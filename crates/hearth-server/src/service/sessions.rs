@@ -4,8 +4,10 @@
 //! `last_active_at` moves when a session refreshes its tokens and when it
 //! opens a gateway connection — not on every request, which would put a
 //! database write on every read — and at most once a minute
-//! (`session_touch_interval`) for connections, so a burst of reconnects
-//! costs one write.
+//! (`session_touch_interval`) for connections. Those writes are gathered
+//! ([`PendingTouches`]) and made together once a second, so a reconnect storm
+//! of thousands of clients costs one write, not a transaction (and an
+//! fsync) each.
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -14,7 +16,12 @@ use crate::service::accounts;
 use hearth_protocol::SessionId;
 use hearth_protocol::dto::{RevokedCount, SessionInfo};
 use hearth_store::StoreError;
+use std::collections::HashSet;
+use std::sync::Mutex;
 use time::OffsetDateTime;
+
+/// How often gathered touches are written.
+pub const TOUCH_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The caller's live sessions, newest first; `current` marks the caller's.
 pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<SessionInfo>> {
@@ -55,17 +62,50 @@ pub async fn revoke_others(state: &AppState, auth: AuthUser) -> ApiResult<Revoke
 }
 
 /// Records that a session is in use (a gateway connection opened), unless
-/// `last_active_at` (as just read) is less than `session_touch_interval` old. Runs
-/// in the background: a failed write costs an out-of-date "last active",
-/// never a connection.
+/// `last_active_at` (as just read) is less than `session_touch_interval` old.
+/// The write happens with the next [`flush_touches`]: a failed write costs
+/// an out-of-date "last active", never a connection.
 pub fn touch(state: &AppState, id: SessionId, last_active_at: OffsetDateTime) {
     if OffsetDateTime::now_utc() - last_active_at < state.config.session_touch_interval {
         return;
     }
-    let store = state.store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.touch_session(id, OffsetDateTime::now_utc()).await {
-            tracing::debug!(error = ?e, session_id = %id, "touching session failed");
-        }
-    });
+    state.touches.add(id);
+}
+
+/// Sessions waiting for their `last_active_at` write.
+#[derive(Default)]
+pub struct PendingTouches(Mutex<HashSet<SessionId>>);
+
+impl PendingTouches {
+    fn add(&self, id: SessionId) {
+        // Poisoned only by a panic while inserting: the set is still sound.
+        let mut pending = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.insert(id);
+    }
+
+    fn take(&self) -> Vec<SessionId> {
+        let mut pending = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.drain().collect()
+    }
+}
+
+/// Writes the gathered touches (see the module docs).
+pub async fn flush_touches(state: &AppState) {
+    let ids = state.touches.take();
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(e) = state
+        .store
+        .touch_sessions(&ids, OffsetDateTime::now_utc())
+        .await
+    {
+        tracing::debug!(error = ?e, sessions = ids.len(), "touching sessions failed");
+    }
 }

@@ -87,6 +87,17 @@ pub async fn messages(
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    messages_by(state, records, viewer, &senders).await
+}
+
+/// [`messages`] with the senders' accounts at hand (those not found are
+/// shown without a sender).
+async fn messages_by(
+    state: &AppState,
+    records: &[MessageRecord],
+    viewer: Option<UserId>,
+    senders: &HashMap<UserId, UserRecord>,
+) -> ApiResult<Vec<Message>> {
     // Every reaction change takes a new seq as the message's `updated_seq`,
     // so a message still at its own seq has none (a new message, most of a
     // history page): only the others are looked up.
@@ -184,6 +195,19 @@ pub async fn message(
     viewer: Option<UserId>,
 ) -> ApiResult<Message> {
     let mut v = messages(state, std::slice::from_ref(rec), viewer).await?;
+    v.pop()
+        .ok_or_else(|| crate::error::ApiError::not_found("message"))
+}
+
+/// [`message`] by a sender whose account is at hand (`None`: it is gone).
+pub async fn message_by(
+    state: &AppState,
+    rec: &MessageRecord,
+    viewer: Option<UserId>,
+    sender: Option<UserRecord>,
+) -> ApiResult<Message> {
+    let senders = sender.map(|u| (u.id, u)).into_iter().collect();
+    let mut v = messages_by(state, std::slice::from_ref(rec), viewer, &senders).await?;
     v.pop()
         .ok_or_else(|| crate::error::ApiError::not_found("message"))
 }

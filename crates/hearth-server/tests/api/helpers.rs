@@ -326,17 +326,27 @@ fn rand_n() -> u64 {
 
 /// Re-checks `check` until it holds, failing after [`TIMEOUT`]: for state that
 /// changes in the background and announces nothing a test could await.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    eventually_within(what, TIMEOUT, check).await
+}
+
+/// [`eventually`] with its own deadline: for what has no event to await,
+/// such as an external process starting to listen.
+pub async fn eventually_within<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut tick = tokio::time::interval(Duration::from_millis(10));
     while !check().await {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{what}: not within {TIMEOUT:?}"
+            "{what}: not within {timeout:?}"
         );
         tick.tick().await;
     }

@@ -977,19 +977,18 @@ impl S3Server {
             .ok()?;
         let endpoint = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-        while tokio::time::Instant::now() < deadline {
-            if http
-                .get(format!("{endpoint}/moto-api/"))
-                .send()
-                .await
-                .is_ok()
-            {
-                return Some(S3Server { child, endpoint });
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("moto_server did not start within 30 s");
+        eventually_within(
+            "moto_server answering",
+            std::time::Duration::from_secs(30),
+            || async {
+                http.get(format!("{endpoint}/moto-api/"))
+                    .send()
+                    .await
+                    .is_ok()
+            },
+        )
+        .await;
+        Some(S3Server { child, endpoint })
     }
 }
 

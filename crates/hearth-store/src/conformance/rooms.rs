@@ -1,11 +1,12 @@
 //! Conformance cases for [`RoomStore`](crate::RoomStore): rooms, members,
 //! markers and unread counts.
 
-use super::{new_message, new_room, now, room, send, user};
+use super::{new_message, new_room, now, now_plus, room, send, user};
 use crate::error::StoreError;
-use crate::records::{Inserted, RoomPatch};
+use crate::records::{Inserted, ProfilePatch, RoomListEntry, RoomPatch};
 use crate::traits::Store;
 use hearth_protocol::dto::{Role, RoomKind};
+use hearth_protocol::notifications::NotifyLevel;
 use hearth_protocol::{RoomId, UploadId, UserId};
 
 pub async fn rooms_are_created_with_their_members(store: &dyn Store) {
@@ -691,8 +692,126 @@ pub async fn a_room_is_read_with_the_callers_membership(store: &dyn Store) {
     ));
 }
 
+pub async fn the_sending_context_is_what_the_separate_reads_say(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let dave = user(store, "dave").await;
+    let general = room(store, RoomKind::Channel, "general", &[&alice, &bob, &carol]).await;
+    for member in [bob.id, carol.id] {
+        store
+            .set_notify_level(general.id, member, Some(NotifyLevel::All))
+            .await
+            .expect("notify level");
+    }
+    store
+        .ban_member(general.id, carol.id, now())
+        .await
+        .expect("ban");
+    send(store, general.id, alice.id, "hello").await;
+    // Every column of the user is read, the optional ones set.
+    store
+        .update_profile(
+            alice.id,
+            ProfilePatch {
+                avatar: Some(Some(UploadId::new())),
+                ..ProfilePatch::default()
+            },
+        )
+        .await
+        .expect("avatar");
+    store
+        .set_dnd_until(alice.id, Some(now_plus(60)))
+        .await
+        .expect("dnd");
+
+    let context = store
+        .sending_context(general.id, alice.id)
+        .await
+        .expect("alice");
+    assert_eq!(
+        context.room,
+        store.room_by_id(general.id).await.expect("room")
+    );
+    assert_eq!(context.room.last_seq, 1);
+    assert_eq!(
+        context.member,
+        store.member(general.id, alice.id).await.expect("member")
+    );
+    assert!(context.member.is_some());
+    assert_eq!(
+        context.sender,
+        Some(store.user_by_id(alice.id).await.expect("alice"))
+    );
+    assert_eq!(
+        context.notify_all,
+        vec![bob.id],
+        "banned members are left out"
+    );
+
+    let outsider = store
+        .sending_context(general.id, dave.id)
+        .await
+        .expect("dave");
+    assert_eq!(outsider.member, None);
+    assert_eq!(outsider.sender.map(|u| u.id), Some(dave.id));
+    let ghost = store
+        .sending_context(general.id, UserId::new())
+        .await
+        .expect("ghost");
+    assert_eq!((ghost.member, ghost.sender), (None, None));
+    assert!(matches!(
+        store.sending_context(RoomId::new(), alice.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
 /// A backlog beyond [`MAX_UNREAD_COUNT`](crate::MAX_UNREAD_COUNT) counts as
 /// that many unread; mentions are still all counted, however old.
+pub async fn room_counts_are_the_room_list_without_last_messages(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let general = room(store, RoomKind::Channel, "general", &[&alice, &bob]).await;
+    let quiet = room(store, RoomKind::Group, "quiet", &[&bob, &alice]).await;
+    room(store, RoomKind::Group, "elsewhere", &[&bob]).await;
+    for i in 0..3 {
+        send(store, general.id, bob.id, &format!("hi {i} @alice")).await;
+    }
+    let mut mention = new_message(general.id, bob.id, "@alice look");
+    mention.mentions = vec![alice.id];
+    store.insert_message(mention).await.expect("mention");
+    store
+        .set_read_seq(general.id, alice.id, 1)
+        .await
+        .expect("read");
+
+    let by_room = |mut entries: Vec<RoomListEntry>| {
+        entries.sort_by_key(|e| e.room.id);
+        entries
+    };
+    let listed = by_room(store.rooms_for_user(alice.id).await.expect("list"));
+    let counted = by_room(store.room_counts_for_user(alice.id).await.expect("counts"));
+    assert_eq!(counted.len(), 2, "general and quiet");
+    assert!(counted.iter().all(|e| e.last_message.is_none()));
+    let without_messages: Vec<RoomListEntry> = listed
+        .into_iter()
+        .map(|e| RoomListEntry {
+            last_message: None,
+            ..e
+        })
+        .collect();
+    assert_eq!(counted, without_messages);
+    let general_counts = counted
+        .iter()
+        .find(|e| e.room.id == general.id)
+        .expect("general");
+    assert_eq!(
+        (general_counts.unread, general_counts.mention_count),
+        (3, 1)
+    );
+    assert!(counted.iter().any(|e| e.room.id == quiet.id));
+}
+
 pub async fn unread_counts_stop_at_the_cap_and_mentions_do_not(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;

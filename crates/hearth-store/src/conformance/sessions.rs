@@ -266,21 +266,40 @@ pub async fn user_sessions_are_revoked_except_one(store: &dyn Store) {
     );
 }
 
-pub async fn touching_a_session_records_activity(store: &dyn Store) {
+pub async fn a_session_is_read_with_its_user(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let created = session(store, alice.id, "h").await;
-    let later = now_plus(120);
-    store.touch_session(created.id, later).await.expect("touch");
-    assert_eq!(
-        store
-            .session_by_id(created.id)
-            .await
-            .expect("by id")
-            .last_active_at,
-        later
-    );
+    let (found, owner) = store
+        .session_with_user(created.id)
+        .await
+        .expect("session with user");
+    assert_eq!(found, store.session_by_id(created.id).await.expect("by id"));
+    assert_eq!(owner, store.user_by_id(alice.id).await.expect("alice"));
     assert!(matches!(
-        store.touch_session(SessionId::new(), later).await,
+        store.session_with_user(SessionId::new()).await,
         Err(StoreError::NotFound)
     ));
+}
+
+pub async fn touching_sessions_records_activity_and_never_goes_back(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let first = session(store, alice.id, "h1").await;
+    let second = session(store, alice.id, "h2").await;
+    let later = now_plus(120);
+    store
+        .touch_sessions(&[first.id, SessionId::new(), second.id], later)
+        .await
+        .expect("touch, an unknown id skipped");
+    store
+        .touch_sessions(&[first.id], now_plus(60))
+        .await
+        .expect("a late touch");
+    for id in [first.id, second.id] {
+        let found = store.session_by_id(id).await.expect("by id");
+        assert_eq!(found.last_active_at, later);
+    }
+    store
+        .touch_sessions(&[], later)
+        .await
+        .expect("nothing to touch");
 }

@@ -195,19 +195,7 @@ impl RoomStore for PgStore {
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await?;
-        let room_rows = sqlx::query(concat!(
-            "SELECT ",
-            room_columns!(),
-            ", ",
-            member_columns!(),
-            ", ",
-            unread_columns!(),
-            " FROM members mb JOIN rooms r ON r.id = mb.room_id \
-             WHERE mb.user_id = $1 AND NOT mb.banned"
-        ))
-        .bind(user.0)
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut entries = counted_rooms(&mut *tx, user).await?;
         // The newest non-deleted message of each room: walks the (room_id,
         // seq) index backwards past any trailing tombstones.
         let message_rows = sqlx::query(concat!(
@@ -228,16 +216,8 @@ impl RoomStore for PgStore {
             let message = rows::message(row)?;
             last_messages.insert(message.room_id, message);
         }
-        let mut entries = Vec::with_capacity(room_rows.len());
-        for row in &room_rows {
-            let room = rows::room(row)?;
-            entries.push(RoomListEntry {
-                last_message: last_messages.remove(&room.id),
-                member: rows::member(row)?,
-                unread: row.try_get("unread")?,
-                mention_count: row.try_get("mention_count")?,
-                room,
-            });
+        for entry in &mut entries {
+            entry.last_message = last_messages.remove(&entry.room.id);
         }
         // Most recently active first, the order a room list shows.
         entries.sort_by_key(|e| {
@@ -248,6 +228,10 @@ impl RoomStore for PgStore {
             (std::cmp::Reverse(active), e.room.id)
         });
         Ok(entries)
+    }
+
+    async fn room_counts_for_user(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>> {
+        counted_rooms(&self.pool, user).await
     }
 
     async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<MemberRecord>> {
@@ -488,4 +472,34 @@ async fn raise_marker(
         .bind(user.0)
         .fetch_one(&store.pool)
         .await?)
+}
+
+/// Each room `user` is a (not banned) member of, with its counters and no
+/// last message: the first half of `rooms_for_user`, all of
+/// `room_counts_for_user`.
+async fn counted_rooms(conn: impl PgExecutor<'_>, user: UserId) -> StoreResult<Vec<RoomListEntry>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        room_columns!(),
+        ", ",
+        member_columns!(),
+        ", ",
+        unread_columns!(),
+        " FROM members mb JOIN rooms r ON r.id = mb.room_id \
+         WHERE mb.user_id = $1 AND NOT mb.banned"
+    ))
+    .bind(user.0)
+    .fetch_all(conn)
+    .await?;
+    let mut entries = Vec::with_capacity(found.len());
+    for row in &found {
+        entries.push(RoomListEntry {
+            room: rows::room(row)?,
+            member: rows::member(row)?,
+            unread: row.try_get("unread")?,
+            mention_count: row.try_get("mention_count")?,
+            last_message: None,
+        });
+    }
+    Ok(entries)
 }

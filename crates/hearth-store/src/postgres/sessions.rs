@@ -198,15 +198,20 @@ impl SessionStore for PgStore {
         Ok(ids.into_iter().map(SessionId).collect())
     }
 
-    async fn touch_session(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<()> {
+    async fn touch_sessions(&self, ids: &[SessionId], now: OffsetDateTime) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
         // greatest(): a late, out-of-order touch must not move the clock back.
-        let done = sqlx::query(
-            "UPDATE sessions SET last_active_at = greatest(last_active_at, $1) WHERE id = $2",
+        sqlx::query(
+            "UPDATE sessions SET last_active_at = greatest(last_active_at, $1) \
+             WHERE id = ANY($2)",
         )
         .bind(now)
-        .bind(id.0)
+        .bind(ids)
         .execute(&self.pool)
         .await?;
-        found(done.rows_affected())
+        Ok(())
     }
 }

@@ -18,7 +18,9 @@ use crate::error::{StoreError, StoreResult};
 use crate::records::{Inserted, MessageRecord, NewMessage};
 use sqlx::error::ErrorKind;
 use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 /// Most messages in one transaction: bounds the time a batch holds the
 /// writer (other writes queue behind it) and the memory of the queue drain.
@@ -72,14 +74,15 @@ async fn run(writer: SqlitePool, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// Inserts every job of `batch` in one transaction and answers each.
+/// Inserts every job of `batch` in one transaction and answers each. A
+/// lone message too: an autocommit INSERT measured dearer than `BEGIN
+/// IMMEDIATE`, INSERT, `COMMIT` (2,300 against 3,600 acks per server
+/// CPU-second with one sender).
 async fn commit_batch(writer: &SqlitePool, batch: &mut Vec<Job>) {
     let mut outcomes = Vec::with_capacity(batch.len());
     let committed = async {
         let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-        for job in batch.iter() {
-            outcomes.push(insert_one(&mut tx, &job.new).await?);
-        }
+        insert_all(&mut tx, batch, &mut outcomes).await?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     }
@@ -110,12 +113,134 @@ fn batch_error(e: &StoreError) -> StoreError {
     }
 }
 
-/// One message of a batch. `Ok(Err(_))` is this message's own failure (the
-/// transaction goes on without it); `Err(_)` fails the whole batch.
-async fn insert_one(
+/// This message's own failure, or what fails the batch. `Ok(Err(_))` is the
+/// message's own failure (the transaction goes on without it); `Err(_)`
+/// fails the whole batch.
+type Outcome = StoreResult<StoreResult<Inserted<MessageRecord>>>;
+
+/// Inserts the jobs of a batch in their order. Runs of plain messages (no
+/// mentions, no attachments: nearly all) go in one statement each, because
+/// every statement is a round trip to the connection's worker thread and
+/// those round trips, not SQLite, were most of a send's cost.
+async fn insert_all(
     conn: &mut SqliteConnection,
-    new: &NewMessage,
-) -> StoreResult<StoreResult<Inserted<MessageRecord>>> {
+    batch: &[Job],
+    outcomes: &mut Vec<StoreResult<Inserted<MessageRecord>>>,
+) -> StoreResult<()> {
+    let mut rest = batch;
+    while let Some(first) = rest.first() {
+        let plain = rest.iter().take_while(|job| is_plain(&job.new)).count();
+        if plain < 2 {
+            outcomes.push(insert_one(conn, &first.new).await?);
+            rest = &rest[1..];
+        } else {
+            let (run, after) = rest.split_at(plain);
+            insert_plain_run(conn, run, outcomes).await?;
+            rest = after;
+        }
+    }
+    Ok(())
+}
+
+fn is_plain(new: &NewMessage) -> bool {
+    new.mentions.is_empty() && new.attachments.is_empty()
+}
+
+/// Plain messages in one INSERT, with seqs handed out here from the rooms'
+/// `last_seq` (read in one statement; the insert trigger moves them). If any of them
+/// breaks a constraint (a repeated nonce, an unknown sender) SQLite undoes
+/// the whole statement and the run is inserted one by one instead, so each
+/// message still succeeds or fails alone.
+async fn insert_plain_run(
+    conn: &mut SqliteConnection,
+    run: &[Job],
+    outcomes: &mut Vec<StoreResult<Inserted<MessageRecord>>>,
+) -> StoreResult<()> {
+    let mut room_ids: Vec<Uuid> = run.iter().map(|job| job.new.room_id.0).collect();
+    room_ids.sort_unstable();
+    room_ids.dedup();
+    let mut last_seq: HashMap<Uuid, i64> = sqlx::query_as::<_, (Uuid, i64)>(
+        "SELECT id, last_seq FROM rooms WHERE id IN (SELECT unhex(value) FROM json_each(?1))",
+    )
+    .bind(json_array(
+        room_ids.iter().map(|id| id.simple().to_string().into()),
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    // The seq each message takes; `None`: its room does not exist.
+    let seqs: Vec<Option<i64>> = run
+        .iter()
+        .map(|job| {
+            last_seq.get_mut(&job.new.room_id.0).map(|seq| {
+                *seq += 1;
+                *seq
+            })
+        })
+        .collect();
+    let rows = run
+        .iter()
+        .zip(&seqs)
+        .filter_map(|(job, seq)| seq.map(|seq| plain_row(&job.new, seq)));
+    let inserted = sqlx::query(
+        "INSERT INTO messages (id, room_id, seq, updated_seq, sender_id, body, nonce, \
+         reply_to, mentions_room, anonymous, created_at) \
+         SELECT unhex(value->>0), unhex(value->>1), value->>2, value->>2, unhex(value->>3), \
+         value->>4, value->>5, unhex(value->>6), value->>7, value->>8, value->>9 \
+         FROM json_each(?1)",
+    )
+    .bind(json_array(rows))
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_statement_failure(&e) => {
+            for job in run {
+                outcomes.push(insert_row(conn, &job.new).await?);
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    for (job, seq) in run.iter().zip(seqs) {
+        outcomes.push(match seq {
+            Some(seq) => created(&job.new, seq).map(Inserted::Created),
+            None => Err(StoreError::NotFound),
+        });
+    }
+    Ok(())
+}
+
+/// One row of the plain-run INSERT, in the order its SELECT reads them.
+fn plain_row(new: &NewMessage, seq: i64) -> serde_json::Value {
+    serde_json::json!([
+        new.id.0.simple().to_string(),
+        new.room_id.0.simple().to_string(),
+        seq,
+        new.sender_id.0.simple().to_string(),
+        new.body,
+        new.nonce,
+        new.reply_to.map(|id| id.0.simple().to_string()),
+        new.mentions_room,
+        new.anonymous,
+        millis(new.created_at),
+    ])
+}
+
+/// The text of a JSON array, for `json_each(?)`.
+fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
+    serde_json::Value::Array(items.collect()).to_string()
+}
+
+/// A constraint the statement broke: SQLite undid the statement and the
+/// transaction goes on. Any other error (I/O, disk full) may have ended it.
+fn is_statement_failure(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.kind() != ErrorKind::Other)
+}
+
+/// One message of a batch, in statements of its own.
+async fn insert_one(conn: &mut SqliteConnection, new: &NewMessage) -> Outcome {
     if new.mentions.is_empty() && new.attachments.is_empty() {
         return insert_row(conn, new).await;
     }
@@ -141,11 +266,8 @@ async fn insert_one(
 }
 
 /// The message row and its seq: the INSERT takes the room's next seq and
-/// the UPDATE moves the room past it, so a failed INSERT takes no seq.
-async fn insert_row(
-    conn: &mut SqliteConnection,
-    new: &NewMessage,
-) -> StoreResult<StoreResult<Inserted<MessageRecord>>> {
+/// its trigger moves the room past it, so a failed INSERT takes no seq.
+async fn insert_row(conn: &mut SqliteConnection, new: &NewMessage) -> Outcome {
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO messages (id, room_id, seq, updated_seq, sender_id, body, nonce, \
          reply_to, mentions_room, anonymous, attachments, created_at) \
@@ -177,21 +299,21 @@ async fn insert_row(
                     Err(e) => Err(e),
                 };
             }
-            // A constraint this message broke (e.g. an unknown sender):
-            // SQLite undid the statement, the batch goes on. Any other
-            // error (I/O, disk full) may have ended the transaction.
-            return match &e {
-                sqlx::Error::Database(db) if db.kind() != ErrorKind::Other => Ok(Err(e.into())),
-                _ => Err(e.into()),
+            // A constraint this message broke (e.g. an unknown sender).
+            return if is_statement_failure(&e) {
+                Ok(Err(e.into()))
+            } else {
+                Err(e.into())
             };
         }
     };
-    sqlx::query("UPDATE rooms SET last_seq = ?1 WHERE id = ?2")
-        .bind(seq)
-        .bind(new.room_id.0)
-        .execute(&mut *conn)
-        .await?;
-    Ok(Ok(Inserted::Created(MessageRecord {
+    created(new, seq).map(|record| Ok(Inserted::Created(record)))
+}
+
+/// The record of a plain message just inserted with `seq`, built without
+/// reading it back.
+fn created(new: &NewMessage, seq: i64) -> StoreResult<MessageRecord> {
+    Ok(MessageRecord {
         id: new.id,
         room_id: new.room_id,
         seq,
@@ -209,5 +331,101 @@ async fn insert_row(
         created_at: from_millis(millis(new.created_at))?,
         edited_at: None,
         deleted: false,
-    })))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::{last_seq, new_message, room, user};
+    use crate::sqlite::SqliteStore;
+    use crate::traits::MessageStore;
+    use hearth_protocol::RoomId;
+    use hearth_protocol::dto::RoomKind;
+
+    /// Commits `news` as one batch, as the committing task would, and
+    /// returns each message's answer.
+    async fn commit(
+        store: &SqliteStore,
+        news: Vec<NewMessage>,
+    ) -> Vec<StoreResult<Inserted<MessageRecord>>> {
+        let mut answers = Vec::new();
+        let mut batch: Vec<Job> = news
+            .into_iter()
+            .map(|new| {
+                let (reply, answer) = oneshot::channel();
+                answers.push(answer);
+                Job { new, reply }
+            })
+            .collect();
+        commit_batch(&store.writer, &mut batch).await;
+        let mut outcomes = Vec::new();
+        for answer in answers {
+            outcomes.push(answer.await.expect("every job is answered"));
+        }
+        outcomes
+    }
+
+    fn seq_of(outcome: &StoreResult<Inserted<MessageRecord>>) -> Option<i64> {
+        match outcome {
+            Ok(Inserted::Created(m)) => Some(m.seq),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_of_plain_messages_takes_seqs_in_order_and_each_fails_alone() {
+        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
+        let alice = user(&store, "alice").await;
+        let general = room(&store, RoomKind::Channel, "general", &[&alice]).await;
+        let random = room(&store, RoomKind::Channel, "random", &[&alice]).await;
+
+        // One statement: two rooms, and a message for a room that does not exist.
+        let outcomes = commit(
+            &store,
+            vec![
+                new_message(general.id, alice.id, "g1"),
+                new_message(random.id, alice.id, "r1"),
+                new_message(RoomId::new(), alice.id, "lost"),
+                new_message(general.id, alice.id, "g2"),
+            ],
+        )
+        .await;
+        let seqs: Vec<Option<i64>> = outcomes.iter().map(seq_of).collect();
+        assert_eq!(seqs, [Some(1), Some(1), None, Some(2)]);
+        assert!(matches!(outcomes[2], Err(StoreError::NotFound)));
+        assert_eq!(last_seq(&store, general.id).await, 2);
+        assert_eq!(last_seq(&store, random.id).await, 1);
+        for outcome in outcomes.iter().flatten() {
+            let sent = outcome.clone().into_inner();
+            let stored = store
+                .message_by_id(sent.room_id, sent.id)
+                .await
+                .expect("stored");
+            assert_eq!(stored, sent, "the answer is what was stored");
+        }
+
+        // A repeated nonce breaks the statement: the run goes one by one.
+        let mut first = new_message(general.id, alice.id, "g3");
+        first.nonce = Some("n1".into());
+        let stored_first = commit(&store, vec![first.clone()]).await;
+        let mut again = first.clone();
+        again.id = hearth_protocol::MessageId::new();
+        let mut fresh = new_message(general.id, alice.id, "g4");
+        fresh.nonce = Some("n2".into());
+        let outcomes = commit(
+            &store,
+            vec![fresh, again, new_message(general.id, alice.id, "g5")],
+        )
+        .await;
+        assert_eq!(seq_of(&outcomes[0]), Some(4));
+        match (&outcomes[1], &stored_first[0]) {
+            (Ok(Inserted::Existing(m)), Ok(Inserted::Created(original))) => {
+                assert_eq!(m, original)
+            }
+            other => panic!("a repeated nonce answers with the original: {other:?}"),
+        }
+        assert_eq!(seq_of(&outcomes[2]), Some(5));
+        assert_eq!(last_seq(&store, general.id).await, 5);
+    }
 }

@@ -25,7 +25,7 @@ mod users;
 use crate::error::{StoreError, StoreResult};
 use crate::traits::Store;
 use async_trait::async_trait;
-use hearth_protocol::RoomId;
+use hearth_protocol::{RoomId, UserId};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -150,6 +150,21 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn session_with_user(
+        &self,
+        id: hearth_protocol::SessionId,
+    ) -> StoreResult<(crate::records::SessionRecord, crate::records::UserRecord)> {
+        sessions::session_with_user(self, id).await
+    }
+
+    async fn sending_context(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<crate::records::SendingContext> {
+        rooms::sending_context(&self.reader, room, user).await
     }
 }
 

@@ -4,14 +4,17 @@
 //! `rooms.member_count` is kept by triggers (see the migration), so reading
 //! a room never counts its members.
 
-use super::rows::{self, member_columns, message_columns, room_columns};
+use super::rows::{self, member_columns, message_columns, prefixed_user_columns, room_columns};
 use super::{SqliteStore, conflict_or, found, millis};
 use crate::error::{StoreError, StoreResult};
-use crate::records::{Inserted, MemberRecord, NewRoom, RoomListEntry, RoomPatch, RoomRecord};
+use crate::records::{
+    Inserted, MemberRecord, NewRoom, RoomListEntry, RoomPatch, RoomRecord, SendingContext,
+};
 use crate::traits::RoomStore;
 use async_trait::async_trait;
 use hearth_protocol::dto::Role;
 use hearth_protocol::{RoomId, UserId};
+use sqlx::SqlitePool;
 use sqlx::{Row, SqliteConnection, SqliteExecutor};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -30,7 +33,7 @@ macro_rules! unread_filter {
 
 /// `unread` and `mention_count` columns for the membership `mb`. Their cost
 /// must not grow with a backlog (every connect reads them for every room):
-/// `unread` walks the `(room_id, seq)` index from the read marker and stops
+/// `unread` walks the covering `messages_unread` index from the read marker and stops
 /// at [`MAX_UNREAD_COUNT`](crate::MAX_UNREAD_COUNT); `mention_count` adds the
 /// user's direct mentions (`message_mentions_by_user`) to the @room messages
 /// (`messages_mentioning_room`, a partial index), each counted once.
@@ -184,19 +187,7 @@ impl RoomStore for SqliteStore {
         // One read transaction, so the counts and the last messages come from
         // the same snapshot; two queries in all, however many rooms.
         let mut tx = self.reader.begin().await?;
-        let room_rows = sqlx::query(concat!(
-            "SELECT ",
-            room_columns!(),
-            ", ",
-            member_columns!(),
-            ", ",
-            unread_columns!(),
-            " FROM members mb JOIN rooms r ON r.id = mb.room_id \
-             WHERE mb.user_id = ? AND mb.banned = 0"
-        ))
-        .bind(user.0)
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut entries = counted_rooms(&mut *tx, user).await?;
         // The newest non-deleted message of each room: walks the (room_id,
         // seq) index backwards past any trailing tombstones.
         let message_rows = sqlx::query(concat!(
@@ -218,16 +209,8 @@ impl RoomStore for SqliteStore {
             let message = rows::message(row)?;
             last_messages.insert(message.room_id, message);
         }
-        let mut entries = Vec::with_capacity(room_rows.len());
-        for row in &room_rows {
-            let room = rows::room(row)?;
-            entries.push(RoomListEntry {
-                last_message: last_messages.remove(&room.id),
-                member: rows::member(row)?,
-                unread: row.try_get("unread")?,
-                mention_count: row.try_get("mention_count")?,
-                room,
-            });
+        for entry in &mut entries {
+            entry.last_message = last_messages.remove(&entry.room.id);
         }
         // Most recently active first, the order a room list shows.
         entries.sort_by_key(|e| {
@@ -238,6 +221,10 @@ impl RoomStore for SqliteStore {
             (std::cmp::Reverse(active), e.room.id)
         });
         Ok(entries)
+    }
+
+    async fn room_counts_for_user(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>> {
+        counted_rooms(&self.reader, user).await
     }
 
     async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<MemberRecord>> {
@@ -477,4 +464,84 @@ async fn raise_marker(
         .bind(user.0)
         .fetch_one(&store.writer)
         .await?)
+}
+
+/// [`Store::sending_context`](crate::Store::sending_context) in one query:
+/// each statement is a round trip to a connection's worker thread, and on a
+/// busy server those hand-offs cost more than the reads. The user's columns
+/// are prefixed (`u_`) to keep them apart from the room's.
+pub(super) async fn sending_context(
+    reader: &SqlitePool,
+    room: RoomId,
+    user: UserId,
+) -> StoreResult<SendingContext> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        room_columns!(),
+        ", ",
+        member_columns!(),
+        ", u.*, \
+         (SELECT json_group_array(hex(f.user_id)) FROM members AS f \
+          WHERE f.room_id = rooms.id AND f.notify_level = 'all' AND f.banned = 0) AS notify_all \
+         FROM rooms LEFT JOIN members ON members.room_id = rooms.id AND members.user_id = ?2 \
+         LEFT JOIN (SELECT ",
+        prefixed_user_columns!(),
+        " FROM users WHERE id = ?2) AS u WHERE rooms.id = ?1"
+    ))
+    .bind(room.0)
+    .bind(user.0)
+    .fetch_one(reader)
+    .await?;
+    let member = if row.try_get::<Option<Uuid>, _>("user_id")?.is_some() {
+        Some(rows::member(&row)?)
+    } else {
+        None
+    };
+    let sender = if row.try_get::<Option<Uuid>, _>("u_id")?.is_some() {
+        Some(rows::prefixed_user(&row)?)
+    } else {
+        None
+    };
+    let notify_all: String = row.try_get("notify_all")?;
+    let notify_all = rows::parse_hex_uuids(&notify_all)
+        .map_err(|e| StoreError::Corrupt(format!("members of room {room}: {e}")))?;
+    Ok(SendingContext {
+        room: rows::room(&row)?,
+        member,
+        sender,
+        notify_all: notify_all.into_iter().map(UserId).collect(),
+    })
+}
+
+/// Each room `user` is a (not banned) member of, with its counters and no
+/// last message: the first half of `rooms_for_user`, all of
+/// `room_counts_for_user`.
+async fn counted_rooms(
+    conn: impl SqliteExecutor<'_>,
+    user: UserId,
+) -> StoreResult<Vec<RoomListEntry>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        room_columns!(),
+        ", ",
+        member_columns!(),
+        ", ",
+        unread_columns!(),
+        " FROM members mb JOIN rooms r ON r.id = mb.room_id \
+         WHERE mb.user_id = ? AND mb.banned = 0"
+    ))
+    .bind(user.0)
+    .fetch_all(conn)
+    .await?;
+    let mut entries = Vec::with_capacity(found.len());
+    for row in &found {
+        entries.push(RoomListEntry {
+            room: rows::room(row)?,
+            member: rows::member(row)?,
+            unread: row.try_get("unread")?,
+            mention_count: row.try_get("mention_count")?,
+            last_message: None,
+        });
+    }
+    Ok(entries)
 }

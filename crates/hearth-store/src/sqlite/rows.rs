@@ -24,6 +24,18 @@ macro_rules! user_columns {
     };
 }
 
+/// `user_columns!` renamed with a `u_` prefix, for a row that also holds
+/// another table's `id` (read back with [`prefixed_user`]).
+macro_rules! prefixed_user_columns {
+    () => {
+        "id AS u_id, username AS u_username, display_name AS u_display_name, \
+         email AS u_email, password_hash AS u_password_hash, bio AS u_bio, \
+         status_text AS u_status_text, avatar AS u_avatar, is_admin AS u_is_admin, \
+         deactivated AS u_deactivated, email_verified AS u_email_verified, \
+         totp_enabled AS u_totp_enabled, dnd_until AS u_dnd_until, created_at AS u_created_at"
+    };
+}
+
 macro_rules! session_columns {
     () => {
         "id, user_id, user_agent, ip, created_at, last_active_at, expires_at, revoked_at"
@@ -65,29 +77,45 @@ macro_rules! upload_columns {
 }
 
 pub(super) use {
-    member_columns, message_columns, room_columns, session_columns, upload_columns, user_columns,
+    member_columns, message_columns, prefixed_user_columns, room_columns, session_columns,
+    upload_columns, user_columns,
 };
 
+/// A [`UserRecord`] from columns named as in `user_columns!`, each with
+/// `$prefix` in front (for a row that also holds another table's `id`).
+macro_rules! user_record {
+    ($row:expr, $prefix:literal) => {
+        UserRecord {
+            id: UserId($row.try_get(concat!($prefix, "id"))?),
+            username: $row.try_get(concat!($prefix, "username"))?,
+            display_name: $row.try_get(concat!($prefix, "display_name"))?,
+            email: $row.try_get(concat!($prefix, "email"))?,
+            password_hash: $row.try_get(concat!($prefix, "password_hash"))?,
+            bio: $row.try_get(concat!($prefix, "bio"))?,
+            status_text: $row.try_get(concat!($prefix, "status_text"))?,
+            avatar: $row
+                .try_get::<Option<Uuid>, _>(concat!($prefix, "avatar"))?
+                .map(UploadId),
+            is_admin: $row.try_get(concat!($prefix, "is_admin"))?,
+            deactivated: $row.try_get(concat!($prefix, "deactivated"))?,
+            email_verified: $row.try_get(concat!($prefix, "email_verified"))?,
+            totp_enabled: $row.try_get(concat!($prefix, "totp_enabled"))?,
+            dnd_until: $row
+                .try_get::<Option<i64>, _>(concat!($prefix, "dnd_until"))?
+                .map(from_millis)
+                .transpose()?,
+            created_at: from_millis($row.try_get(concat!($prefix, "created_at"))?)?,
+        }
+    };
+}
+
 pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
-    Ok(UserRecord {
-        id: UserId(row.try_get("id")?),
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        password_hash: row.try_get("password_hash")?,
-        bio: row.try_get("bio")?,
-        status_text: row.try_get("status_text")?,
-        avatar: row.try_get::<Option<Uuid>, _>("avatar")?.map(UploadId),
-        is_admin: row.try_get("is_admin")?,
-        deactivated: row.try_get("deactivated")?,
-        email_verified: row.try_get("email_verified")?,
-        totp_enabled: row.try_get("totp_enabled")?,
-        dnd_until: row
-            .try_get::<Option<i64>, _>("dnd_until")?
-            .map(from_millis)
-            .transpose()?,
-        created_at: from_millis(row.try_get("created_at")?)?,
-    })
+    Ok(user_record!(row, ""))
+}
+
+/// A user read as `prefixed_user_columns!`.
+pub(super) fn prefixed_user(row: &SqliteRow) -> StoreResult<UserRecord> {
+    Ok(user_record!(row, "u_"))
 }
 
 pub(super) fn session(row: &SqliteRow) -> StoreResult<SessionRecord> {
@@ -209,7 +237,7 @@ pub(super) fn attachments_json(ids: &[UploadId]) -> String {
 }
 
 /// A JSON array of SQLite `hex()` strings (32 hex digits each).
-fn parse_hex_uuids(json: &str) -> Result<Vec<Uuid>, String> {
+pub(super) fn parse_hex_uuids(json: &str) -> Result<Vec<Uuid>, String> {
     let hexes: Vec<String> = serde_json::from_str(json).map_err(|e| e.to_string())?;
     hexes
         .iter()

@@ -5,10 +5,10 @@
 //! current (`spent_at IS NULL`) while the session lives; spent ones are kept
 //! so that replaying one is recognised as theft.
 
-use super::rows::{self, session_columns};
+use super::rows::{self, prefixed_user_columns, session_columns};
 use super::{SqliteStore, conflict_or, found, millis};
 use crate::error::StoreResult;
-use crate::records::{NewSession, RefreshOutcome, SessionRecord};
+use crate::records::{NewSession, RefreshOutcome, SessionRecord, UserRecord};
 use crate::traits::SessionStore;
 use async_trait::async_trait;
 use hearth_protocol::{SessionId, UserId};
@@ -190,14 +190,39 @@ impl SessionStore for SqliteStore {
         Ok(ids.into_iter().map(SessionId).collect())
     }
 
-    async fn touch_session(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<()> {
+    async fn touch_sessions(&self, ids: &[SessionId], now: OffsetDateTime) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let hex: Vec<String> = ids.iter().map(|id| id.0.simple().to_string()).collect();
         // max(): a late, out-of-order touch must not move the clock back.
-        let done =
-            sqlx::query("UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ?")
-                .bind(millis(now))
-                .bind(id.0)
-                .execute(&self.writer)
-                .await?;
-        found(done.rows_affected())
+        sqlx::query(
+            "UPDATE sessions SET last_active_at = max(last_active_at, ?1) \
+             WHERE id IN (SELECT unhex(value) FROM json_each(?2))",
+        )
+        .bind(millis(now))
+        .bind(serde_json::Value::from(hex).to_string())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
+}
+
+/// [`Store::session_with_user`](crate::Store::session_with_user) in one
+/// query (the user's columns prefixed: both tables have `id`).
+pub(super) async fn session_with_user(
+    store: &SqliteStore,
+    id: SessionId,
+) -> StoreResult<(SessionRecord, UserRecord)> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        session_columns!(),
+        ", u.* FROM sessions JOIN (SELECT ",
+        prefixed_user_columns!(),
+        " FROM users) AS u ON u.u_id = sessions.user_id WHERE sessions.id = ?"
+    ))
+    .bind(id.0)
+    .fetch_one(&store.reader)
+    .await?;
+    Ok((rows::session(&row)?, rows::prefixed_user(&row)?))
 }

@@ -129,21 +129,16 @@ impl TestRedis {
             .spawn()
             .expect("redis-server must be installed");
         self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "redis-server did not start on port {}",
-                self.port
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let port = self.port;
+        eventually(
+            &format!("redis-server listening on port {port}"),
+            || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+            },
+        )
+        .await;
     }
 }
 
@@ -235,24 +230,18 @@ impl TestCluster {
     pub async fn await_ready(&self, i: usize, ready: bool) {
         let node = self.node(i);
         let want = if ready { 200 } else { 503 };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let status = node
-                .http
-                .get(node.url("/readyz"))
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .unwrap_or(0);
-            if status == want {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "node {i}: /readyz still {status}, waited for {want}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        eventually_within(
+            &format!("node {i}: /readyz answering {want}"),
+            Duration::from_secs(20),
+            || async {
+                node.http
+                    .get(node.url("/readyz"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().as_u16() == want)
+            },
+        )
+        .await;
     }
 }
 
