@@ -8,7 +8,7 @@ use crate::config::Registration;
 use crate::domain::{Password, Username, parse_display_name, parse_email, parse_text};
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::LockoutKey;
-use crate::service::{email_links, two_factor, views};
+use crate::service::{email_links, rooms, two_factor, views};
 use hearth_protocol::dto::{
     AuthResponse, ChangePasswordRequest, LoginRequest, RegisterRequest, UpdateProfileRequest, User,
     UserSummary,
@@ -225,8 +225,9 @@ pub async fn delete_me(state: &AppState, user: UserId, password: String) -> ApiR
     reauthenticate(state, &rec, password).await?;
     state.store.scrub_user(user).await?;
     end_sessions(state, user, None).await?;
+    let rooms_left = rooms::leave_all_for_deletion(state, user).await?;
     state.lockout.record_success(&LockoutKey::Account(user));
-    tracing::info!(user_id = %user, "account deleted by its owner");
+    tracing::info!(user_id = %user, rooms_left, "account deleted by its owner");
     Ok(())
 }
 

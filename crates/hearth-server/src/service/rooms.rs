@@ -409,6 +409,26 @@ pub async fn leave(state: &AppState, user: UserId, room_id: RoomId) -> ApiResult
     Ok(())
 }
 
+/// A deleted account leaves every group and channel, so it is no longer
+/// listed among their members; DMs keep it (the conversation stays, shown
+/// with "deleted user"). Returns how many rooms it left.
+pub async fn leave_all_for_deletion(state: &AppState, user: UserId) -> ApiResult<usize> {
+    let rooms = state.store.rooms_for_user(user).await?;
+    let mut left = 0;
+    for entry in rooms.iter().filter(|e| e.room.kind != RoomKind::Dm) {
+        match state.store.remove_member(entry.room.id, user).await {
+            Ok(()) => {
+                announce_removal(state, entry.room.id, user, false);
+                left += 1;
+            }
+            // Left or removed meanwhile.
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(left)
+}
+
 fn announce_removal(state: &AppState, room_id: RoomId, user: UserId, banned: bool) {
     state.events.to_room(
         room_id,

@@ -653,8 +653,10 @@ async fn deleting_the_account_keeps_messages_as_from_a_deleted_user() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let room = app.create_room(&bob, "group", "team", &[&alice]).await;
+    let dm = app.create_room(&bob, "dm", "", &[&alice]).await;
     app.send(&alice, &room, "hello from alice").await;
     let mut ws = app.ws(&alice).await;
+    let mut bob_ws = app.ws(&bob).await;
 
     let delete_me = |password: &str| {
         app.request(
@@ -670,6 +672,29 @@ async fn deleting_the_account_keeps_messages_as_from_a_deleted_user() {
     let (status, body) = delete_me(PASSWORD).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     expect_revoked_close(&mut ws).await;
+    // The account leaves its groups and channels, live for the others, but
+    // stays in its DMs.
+    bob_ws
+        .expect_event("member.left", |d| {
+            d["room_id"] == room.as_str() && d["user_id"] == alice.id.as_str()
+        })
+        .await;
+    let member_ids = |members: &Value| -> Vec<String> {
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["user"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, members) = app
+        .get(&format!("/api/v1/rooms/{room}/members"), &bob.token)
+        .await;
+    assert_eq!(member_ids(&members), vec![bob.id.clone()]);
+    let (_, members) = app
+        .get(&format!("/api/v1/rooms/{dm}/members"), &bob.token)
+        .await;
+    assert!(member_ids(&members).contains(&alice.id), "{members}");
     assert_eq!(
         app.get("/api/v1/users/me", &alice.token).await.0,
         StatusCode::UNAUTHORIZED
