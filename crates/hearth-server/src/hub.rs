@@ -12,6 +12,7 @@ use hearth_protocol::{RoomId, SessionId, UserId};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -67,7 +68,7 @@ pub struct SessionQueue {
     pub user_id: UserId,
     pub session_id: SessionId,
     /// A std Mutex: it is held only to push or drain, never across an await.
-    frames: Mutex<VecDeque<Frame>>,
+    pending: Mutex<Pending>,
     capacity: usize,
     notify: Notify,
     /// Wakes the session's reader when the queue is closed.
@@ -85,7 +86,7 @@ impl SessionQueue {
             session_id,
             // Empty until the first push: an idle session's queue costs
             // no allocation, a busy one grows it as needed.
-            frames: Mutex::new(VecDeque::new()),
+            pending: Mutex::new(Pending::default()),
             capacity,
             notify: Notify::new(),
             closed: Notify::new(),
@@ -99,16 +100,15 @@ impl SessionQueue {
         if self.close_code.load(Ordering::Acquire) != 0 {
             return Pushed::Closed;
         }
-        let mut q = match self.frames.lock() {
-            Ok(q) => q,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if frame.droppable && q.len() * 2 >= self.capacity {
+        let mut pending = self.lock();
+        let queued = pending.frames.len();
+        if frame.droppable && queued * 2 >= self.capacity {
             return Pushed::Skipped;
         }
-        if q.len() >= self.capacity {
-            q.clear();
-            drop(q);
+        if queued >= self.capacity {
+            pending.frames.clear();
+            pending.since = None;
+            drop(pending);
             // Concurrent pushes may all find it full; one of them closes it.
             return if self.close(close_code::RESUME) {
                 Pushed::Overflowed
@@ -116,8 +116,11 @@ impl SessionQueue {
                 Pushed::Closed
             };
         }
-        q.push_back(frame);
-        drop(q);
+        if queued == 0 {
+            pending.since = Some(Instant::now());
+        }
+        pending.frames.push_back(frame);
+        drop(pending);
         self.notify.notify_one();
         Pushed::Queued
     }
@@ -179,9 +182,19 @@ impl SessionQueue {
     }
 
     fn is_empty(&self) -> bool {
-        match self.frames.lock() {
-            Ok(q) => q.is_empty(),
-            Err(p) => p.into_inner().is_empty(),
+        self.lock().frames.is_empty()
+    }
+
+    /// When the oldest frame still queued was pushed: how long the writer
+    /// took to get to it tells it how busy the node is.
+    pub fn queued_since(&self) -> Option<Instant> {
+        self.lock().since
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        match self.pending.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
 
@@ -190,12 +203,18 @@ impl SessionQueue {
     /// emptied batch), so no frame is copied and no memory allocated.
     pub fn take_into(&self, spare: &mut VecDeque<Frame>) {
         debug_assert!(spare.is_empty());
-        let mut q = match self.frames.lock() {
-            Ok(q) => q,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        std::mem::swap(&mut *q, spare);
+        let mut pending = self.lock();
+        std::mem::swap(&mut pending.frames, spare);
+        pending.since = None;
     }
+}
+
+/// A session's queued frames.
+#[derive(Default)]
+struct Pending {
+    frames: VecDeque<Frame>,
+    /// When the first of `frames` was pushed; `None` while empty.
+    since: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -461,6 +480,26 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_queue_knows_since_when_its_oldest_frame_waits() {
+        let hub = Hub::new();
+        let guard = hub.register(UserId::new(), SessionId::new(), [], 8);
+        let q = &guard.queue;
+        assert_eq!(q.queued_since(), None);
+        let frame = || Frame {
+            text: Utf8Bytes::from_static("{}"),
+            droppable: false,
+        };
+        assert_eq!(q.push(frame()), Pushed::Queued);
+        let first = q.queued_since().expect("set by the first push");
+        assert_eq!(q.push(frame()), Pushed::Queued);
+        assert_eq!(q.queued_since(), Some(first), "the oldest frame's time");
+        let mut batch = VecDeque::new();
+        q.take_into(&mut batch);
+        assert_eq!(batch.len(), 2);
+        assert_eq!(q.queued_since(), None, "cleared by the drain");
+    }
 
     #[tokio::test]
     async fn a_ping_request_wakes_every_writer_once() {

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod presence;
 pub mod session;
 pub mod typing;
+mod waves;
 
 use crate::app::AppState;
 use axum::extract::{Request, State};
