@@ -24,6 +24,7 @@ pub mod hub;
 pub mod lockout;
 pub mod mail;
 pub mod media;
+pub mod memory;
 pub mod push;
 pub mod ratelimit;
 pub mod revocation;

@@ -1,17 +1,20 @@
 //! Background upkeep, stopped by the shutdown signal: a ping to every
 //! gateway session every 30 s; the gathered session touches every second
 //! (and once more at shutdown); pruning rate-limit
-//! state every minute; every hour, deleting orphaned uploads and the staging
+//! state every minute; returning freed heap once many sessions have closed; every hour, deleting orphaned uploads and the staging
 //! files of interrupted ones; every minute when mail is configured, the
 //! e-mail digests that are due.
 
 use crate::app::AppState;
 use crate::media::cleanup;
+use crate::memory;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 
 /// How often orphaned uploads are looked for (also once at start).
 const MEDIA_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// How often the session count is looked at for a heap trim (see `memory`).
+const MEMORY_TRIM_CHECK_EVERY: Duration = Duration::from_secs(10);
 /// How often due e-mail digests are looked for.
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 
@@ -70,6 +73,22 @@ pub fn spawn_background(state: &AppState) {
             tokio::select! {
                 _ = tick.tick() => pruning.limits.prune(),
                 _ = pruning.shutdown.wait() => return,
+            }
+        }
+    });
+    let trimming = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(MEMORY_TRIM_CHECK_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut watch = memory::TrimWatch::default();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = trimming.shutdown.wait() => return,
+            }
+            if watch.should_trim(trimming.hub.total_sessions()) {
+                memory::release_free_heap();
+                tracing::debug!("freed heap returned to the OS after sessions closed");
             }
         }
     });
