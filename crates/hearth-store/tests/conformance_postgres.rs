@@ -283,7 +283,14 @@ async fn the_store_is_unavailable_while_the_server_is_gone_and_recovers_after() 
     send(&store, general.id, alice.id, "before").await;
 
     relay.cut();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The listener and its pipes go when the aborted task is dropped.
+    let gone = tokio::time::timeout(Duration::from_secs(10), async {
+        while TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "the relay stopped listening");
     let started = std::time::Instant::now();
     let err = store
         .insert_message(new_message(general.id, alice.id, "during"))

@@ -413,7 +413,8 @@ pub async fn leave(state: &AppState, user: UserId, room_id: RoomId) -> ApiResult
 /// listed among their members; DMs keep it (the conversation stays, shown
 /// with "deleted user"). Returns how many rooms it left.
 pub async fn leave_all_for_deletion(state: &AppState, user: UserId) -> ApiResult<usize> {
-    let rooms = state.store.rooms_for_user(user).await?;
+    // The counters-only read: the room kinds are all this needs.
+    let rooms = state.store.room_counts_for_user(user).await?;
     let mut left = 0;
     for entry in rooms.iter().filter(|e| e.room.kind != RoomKind::Dm) {
         match state.store.remove_member(entry.room.id, user).await {
