@@ -9,11 +9,12 @@ use crate::config::Config;
 use crate::events::{Events, LocalBus};
 use crate::gateway;
 use crate::hub::Hub;
-use crate::lockout::Lockout;
 use crate::mail::Mailer;
 use crate::media::Media;
 use crate::ratelimit::RateLimits;
 use crate::revocation::RevokedSessions;
+use crate::service::presence::Presence;
+use crate::service::{Parts, Services};
 use crate::shutdown::Shutdown;
 use crate::web;
 use axum::Router;
@@ -30,32 +31,25 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-/// Everything a handler needs; every field is cheap to clone.
+/// What the REST handlers and the gateway are handed: the services (the
+/// rules), this node's machinery under them, and the settings. Cheap to
+/// clone: three pointers.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    pub services: Arc<Services>,
+    pub node: Arc<Node>,
+}
+
+/// This node's machinery: what the gateway, the health checks and the
+/// background tasks run on besides the services.
+pub struct Node {
     pub store: Arc<dyn Store>,
-    pub tokens: TokenKeys,
+    /// Fan-out to this node's gateway sessions.
     pub hub: Arc<Hub>,
     pub events: Events,
     pub limits: Arc<RateLimits>,
-    pub revoked_sessions: Arc<RevokedSessions>,
-    pub presence: Arc<gateway::presence::Presence>,
-    pub typing: Arc<gateway::typing::TypingThrottle>,
     pub media: Arc<Media>,
-    /// Failed logins per account (see [`Lockout`]).
-    pub lockout: Arc<Lockout>,
-    /// Seals TOTP secrets before they reach the store.
-    pub totp_sealer: SecretSealer,
-    /// `None` when no SMTP server is configured: the server sends no mail.
-    pub mailer: Option<Mailer>,
-    /// Web Push: the VAPID key and the HTTP client to push services.
-    pub push: Arc<crate::push::WebPush>,
-    /// Serialises issuing e-mail links, so "count this hour's links, then
-    /// add one" cannot interleave and overshoot the per-account limit.
-    pub link_issuing: Arc<tokio::sync::Mutex<()>>,
-    /// Login sessions due a `last_active_at` write (see [`crate::service::sessions`]).
-    pub touches: Arc<crate::service::sessions::PendingTouches>,
     /// `Some` in cluster mode (`HEARTH_REDIS_URL`): the Redis bus, presence
     /// and shared login limits (see [`crate::bus`]).
     pub cluster: Option<Arc<crate::bus::Cluster>>,
@@ -63,7 +57,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the store (running migrations) and wires the single-node parts.
+    /// Opens the store (running migrations), wires this node's machinery
+    /// and builds the services on it.
     pub async fn build(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = hearth_store::open_with(
@@ -80,14 +75,14 @@ impl AppState {
             None => load_or_create_secret(&config.data_dir.join("jwt.key"))?,
         };
         let hub = Hub::new();
-        let revoked_sessions = Arc::new(RevokedSessions::new(config.access_token_ttl));
+        let revoked = Arc::new(RevokedSessions::new(config.access_token_ttl));
         let cluster = match &config.redis {
             Some(redis) => Some(
                 crate::bus::Cluster::start(
                     redis,
                     hub.clone(),
                     store.clone(),
-                    revoked_sessions.clone(),
+                    revoked.clone(),
                     config.presence_room_limit,
                 )
                 .await?,
@@ -98,38 +93,42 @@ impl AppState {
             Some(c) => Events::new(c.bus.clone()),
             None => Events::new(Arc::new(LocalBus::new(hub.clone()))),
         };
-        let presence = gateway::presence::Presence::new(
-            events.clone(),
-            store.clone(),
-            config.presence_room_limit,
-        );
+        let presence = Presence::new(events.clone(), store.clone(), config.presence_room_limit);
         let mut limits = RateLimits::new(&config);
         if let Some(c) = &cluster {
             presence.set_shared(c.presence.clone());
             limits = limits.with_shared(c.rate_window.clone());
         }
+        let limits = Arc::new(limits);
         let media = Arc::new(Media::new(&config)?);
-        let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
-        let push = Arc::new(crate::push::WebPush::new(&config)?);
+        let services = Services::new(
+            &config,
+            Parts {
+                store: store.clone(),
+                events: events.clone(),
+                hub: hub.clone(),
+                limits: limits.clone(),
+                media: media.clone(),
+                presence,
+                tokens: TokenKeys::new(&secret, config.access_token_ttl),
+                revoked,
+                totp_sealer: SecretSealer::new(&secret),
+                mailer: config.smtp.as_ref().map(Mailer::new).transpose()?,
+                push: Arc::new(crate::push::WebPush::new(&config)?),
+            },
+        );
         Ok(AppState {
-            tokens: TokenKeys::new(&secret, config.access_token_ttl),
-            totp_sealer: SecretSealer::new(&secret),
-            lockout: Arc::default(),
-            mailer,
-            push,
-            link_issuing: Arc::default(),
-            touches: Arc::default(),
-            limits: Arc::new(limits),
-            revoked_sessions,
             config: Arc::new(config),
-            store,
-            hub,
-            events,
-            presence,
-            typing: Arc::default(),
-            media,
-            cluster,
-            shutdown: Shutdown::new(),
+            services: Arc::new(services),
+            node: Arc::new(Node {
+                store,
+                hub,
+                events,
+                limits,
+                media,
+                cluster,
+                shutdown: Shutdown::new(),
+            }),
         })
     }
 }
@@ -226,9 +225,9 @@ pub async fn serve(
     listener: TcpListener,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let shutdown = state.shutdown.clone();
+    let shutdown = state.node.shutdown.clone();
     let grace = state.config.shutdown_grace;
-    let hub = state.hub.clone();
+    let hub = state.node.hub.clone();
     crate::tasks::spawn_background(&state);
     let app = router(state);
     let trigger = shutdown.clone();

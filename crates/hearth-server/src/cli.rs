@@ -3,7 +3,6 @@
 
 use crate::app::AppState;
 use crate::config::{Config, Settings};
-use crate::service::accounts;
 use clap::{Parser, Subcommand};
 use hearth_store::StoreError;
 use std::io::BufRead;
@@ -129,6 +128,7 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
         let state = state.clone();
         async move {
             match state
+                .node
                 .store
                 .user_by_login(&username.to_ascii_lowercase())
                 .await
@@ -148,17 +148,19 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
             admin,
         } => {
             let password = password_from(password)?;
-            let user = accounts::create_user(
-                &state,
-                &username,
-                password,
-                display_name.as_deref(),
-                email.as_deref(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = state
+                .services
+                .accounts
+                .create_user(
+                    &username,
+                    password,
+                    display_name.as_deref(),
+                    email.as_deref(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if admin && !user.is_admin {
-                state.store.set_admin(user.id, true).await?;
+                state.node.store.set_admin(user.id, true).await?;
             }
             println!("created user {} ({})", user.username, user.id);
         }
@@ -169,8 +171,8 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
             let hash = crate::auth::password::hash(password.expose().to_string())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            state.store.set_password_hash(user.id, &hash).await?;
-            let revoked = state.store.revoke_user_sessions(user.id, None).await?;
+            state.node.store.set_password_hash(user.id, &hash).await?;
+            let revoked = state.node.store.revoke_user_sessions(user.id, None).await?;
             println!(
                 "password of {} reset; {} session(s) signed out",
                 user.username,
@@ -179,7 +181,7 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
         }
         UserCommand::SetAdmin { username, revoke } => {
             let user = find(username).await?;
-            state.store.set_admin(user.id, !revoke).await?;
+            state.node.store.set_admin(user.id, !revoke).await?;
             println!(
                 "{} is {} a server admin",
                 user.username,
@@ -188,8 +190,8 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
         }
         UserCommand::Deactivate { username } => {
             let user = find(username).await?;
-            state.store.set_deactivated(user.id, true).await?;
-            let revoked = state.store.revoke_user_sessions(user.id, None).await?;
+            state.node.store.set_deactivated(user.id, true).await?;
+            let revoked = state.node.store.revoke_user_sessions(user.id, None).await?;
             // A running server learns of the revocation when tokens next
             // refresh: within the access-token lifetime.
             println!(
@@ -200,12 +202,12 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
         }
         UserCommand::Reactivate { username } => {
             let user = find(username).await?;
-            state.store.set_deactivated(user.id, false).await?;
+            state.node.store.set_deactivated(user.id, false).await?;
             println!("{} can sign in again", user.username);
         }
         UserCommand::Disable2fa { username } => {
             let user = find(username).await?;
-            state.store.disable_totp(user.id).await?;
+            state.node.store.disable_totp(user.id).await?;
             println!(
                 "two-factor authentication of {} is off; recovery codes are void",
                 user.username

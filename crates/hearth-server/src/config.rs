@@ -202,7 +202,7 @@ pub struct Config {
     pub gateway_auth_timeout: Duration,
     pub session_queue: usize,
     /// Rooms of at most this many members carry presence (see
-    /// `gateway::presence`).
+    /// `service::presence`).
     pub presence_room_limit: u32,
     pub max_upload_bytes: u64,
     /// `None`: uploads live on the local disk under `data_dir/uploads`.

@@ -19,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.bind).await?;
             tracing::info!(
                 address = %listener.local_addr()?,
-                store = state.store.backend(),
+                store = state.node.store.backend(),
                 "hearth listening on http://{}",
                 listener.local_addr()?
             );

@@ -19,7 +19,7 @@ const MEMORY_TRIM_CHECK_EVERY: Duration = Duration::from_secs(10);
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 
 pub fn spawn_background(state: &AppState) {
-    if state.mailer.is_some() {
+    if state.services.digests.enabled() {
         let mailing = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(DIGEST_EVERY);
@@ -27,15 +27,15 @@ pub fn spawn_background(state: &AppState) {
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
-                    _ = mailing.shutdown.wait() => return,
+                    _ = mailing.node.shutdown.wait() => return,
                 }
                 tokio::select! {
-                    r = crate::service::digest::send_digests(&mailing, OffsetDateTime::now_utc()) => {
+                    r = mailing.services.digests.send_digests(OffsetDateTime::now_utc()) => {
                         if let Err(e) = r {
                             tracing::error!(error = ?e, "e-mail digests failed");
                         }
                     }
-                    _ = mailing.shutdown.wait() => return,
+                    _ = mailing.node.shutdown.wait() => return,
                 }
             }
         });
@@ -47,8 +47,8 @@ pub fn spawn_background(state: &AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = tick.tick() => pinging.hub.request_pings(),
-                _ = pinging.shutdown.wait() => return,
+                _ = tick.tick() => pinging.node.hub.request_pings(),
+                _ = pinging.node.shutdown.wait() => return,
             }
         }
     });
@@ -58,9 +58,9 @@ pub fn spawn_background(state: &AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = tick.tick() => crate::service::sessions::flush_touches(&touching).await,
-                _ = touching.shutdown.wait() => {
-                    crate::service::sessions::flush_touches(&touching).await;
+                _ = tick.tick() => touching.services.sessions.flush_touches().await,
+                _ = touching.node.shutdown.wait() => {
+                    touching.services.sessions.flush_touches().await;
                     return;
                 }
             }
@@ -71,8 +71,8 @@ pub fn spawn_background(state: &AppState) {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = tick.tick() => pruning.limits.prune(),
-                _ = pruning.shutdown.wait() => return,
+                _ = tick.tick() => pruning.node.limits.prune(),
+                _ = pruning.node.shutdown.wait() => return,
             }
         }
     });
@@ -84,9 +84,9 @@ pub fn spawn_background(state: &AppState) {
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = trimming.shutdown.wait() => return,
+                _ = trimming.node.shutdown.wait() => return,
             }
-            if watch.should_trim(trimming.hub.total_sessions()) {
+            if watch.should_trim(trimming.node.hub.total_sessions()) {
                 memory::release_free_heap();
                 tracing::debug!("freed heap returned to the OS after sessions closed");
             }
@@ -98,21 +98,27 @@ pub fn spawn_background(state: &AppState) {
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = sweeping.shutdown.wait() => return,
+                _ = sweeping.node.shutdown.wait() => return,
             }
             tokio::select! {
                 _ = sweep_media(&sweeping) => {}
-                _ = sweeping.shutdown.wait() => return,
+                _ = sweeping.node.shutdown.wait() => return,
             }
         }
     });
 }
 
 async fn sweep_media(state: &AppState) {
-    if let Err(e) = cleanup::sweep_orphans(state, OffsetDateTime::now_utc()).await {
+    if let Err(e) = cleanup::sweep_orphans(
+        &*state.node.store,
+        &state.node.media,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    {
         tracing::error!(error = ?e, "orphan upload sweep failed");
     }
-    match cleanup::sweep_staging(&state.media, SystemTime::now(), cleanup::STAGING_AGE).await {
+    match cleanup::sweep_staging(&state.node.media, SystemTime::now(), cleanup::STAGING_AGE).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(files = n, "stale upload staging files deleted"),
         Err(e) => tracing::error!(error = ?e, "upload staging sweep failed"),

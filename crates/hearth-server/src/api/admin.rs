@@ -4,7 +4,6 @@ use crate::api::extract::ApiPath;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::accounts;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hearth_protocol::{ErrorBody, UserId};
@@ -20,7 +19,11 @@ pub async fn deactivate_user(
     auth: AuthUser,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<StatusCode> {
-    accounts::set_deactivated(&state, auth.user_id, id, true).await?;
+    state
+        .services
+        .accounts
+        .set_deactivated(auth.user_id, id, true)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -35,6 +38,10 @@ pub async fn reactivate_user(
     auth: AuthUser,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<StatusCode> {
-    accounts::set_deactivated(&state, auth.user_id, id, false).await?;
+    state
+        .services
+        .accounts
+        .set_deactivated(auth.user_id, id, false)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

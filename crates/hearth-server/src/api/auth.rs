@@ -5,8 +5,7 @@ use crate::api::extract::{ApiJson, ClientIp, user_agent};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::accounts::{self, ClientInfo};
-use crate::service::email_links;
+use crate::service::sessions::ClientInfo;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -31,7 +30,7 @@ pub async fn register(
         ip,
         user_agent: user_agent(&headers),
     };
-    let res = accounts::register(&state, client, req).await?;
+    let res = state.services.accounts.register(client, req).await?;
     Ok((StatusCode::CREATED, Json(res)))
 }
 
@@ -51,7 +50,7 @@ pub async fn login(
         ip,
         user_agent: user_agent(&headers),
     };
-    Ok(Json(accounts::login(&state, client, req).await?))
+    Ok(Json(state.services.accounts.login(client, req).await?))
 }
 
 /// Trade a refresh token for a new token pair; the old refresh token stops working.
@@ -62,7 +61,9 @@ pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    Ok(Json(accounts::refresh(&state, &req.refresh_token).await?))
+    Ok(Json(
+        state.services.sessions.refresh(&req.refresh_token).await?,
+    ))
 }
 
 /// Sign out: the login session of this refresh token ends everywhere at once.
@@ -72,7 +73,7 @@ pub async fn logout(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
-    accounts::logout(&state, &req.refresh_token).await?;
+    state.services.sessions.logout(&req.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -86,7 +87,7 @@ pub async fn change_password(
     auth: AuthUser,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    accounts::change_password(&state, auth, req).await?;
+    state.services.accounts.change_password(auth, req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -102,7 +103,11 @@ pub async fn request_password_reset(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<PasswordResetRequest>,
 ) -> ApiResult<StatusCode> {
-    email_links::request_password_reset(&state, ip, &req.email).await?;
+    state
+        .services
+        .email_links
+        .request_password_reset(ip, &req.email)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -116,7 +121,11 @@ pub async fn confirm_password_reset(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<PasswordResetConfirm>,
 ) -> ApiResult<StatusCode> {
-    email_links::confirm_password_reset(&state, ip, &req.token, req.password).await?;
+    state
+        .services
+        .email_links
+        .confirm_password_reset(ip, &req.token, req.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -129,7 +138,11 @@ pub async fn request_email_verification(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> ApiResult<StatusCode> {
-    email_links::request_verification(&state, auth.user_id).await?;
+    state
+        .services
+        .email_links
+        .request_verification(auth.user_id)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -141,6 +154,10 @@ pub async fn confirm_email_verification(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<VerifyEmailConfirm>,
 ) -> ApiResult<StatusCode> {
-    email_links::confirm_verification(&state, &req.token).await?;
+    state
+        .services
+        .email_links
+        .confirm_verification(&req.token)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

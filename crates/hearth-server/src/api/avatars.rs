@@ -43,7 +43,7 @@ pub async fn get_user_avatar(
     ApiQuery(q): ApiQuery<AvatarQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let rec = media::user_avatar(&state, id, q.v).await?;
+    let rec = state.services.uploads.user_avatar(id, q.v).await?;
     serve_avatar(&state, &headers, &rec).await
 }
 
@@ -58,7 +58,7 @@ pub async fn get_room_avatar(
     ApiQuery(q): ApiQuery<AvatarQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let rec = media::room_avatar(&state, id, q.v).await?;
+    let rec = state.services.uploads.room_avatar(id, q.v).await?;
     serve_avatar(&state, &headers, &rec).await
 }
 
@@ -75,5 +75,5 @@ async fn serve_avatar(
         size: None,
         cache_control: CACHE_IMMUTABLE,
     };
-    serve::respond(state.media.blobs(), headers, served).await
+    serve::respond(state.node.media.blobs(), headers, served).await
 }

@@ -1,10 +1,13 @@
 //! Extractor wrappers whose rejections use our error shape: `ApiJson`,
-//! `ApiPath`, `ApiQuery`, and `ClientIp`.
+//! `ApiPath`, `ApiQuery`, `ClientIp`, and the caller ([`AuthUser`]) from a
+//! valid `Authorization: Bearer <access token>`.
 
 use crate::app::AppState;
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use hearth_protocol::ErrorCode;
 use serde::de::DeserializeOwned;
@@ -113,4 +116,22 @@ pub fn user_agent(headers: &axum::http::HeaderMap) -> String {
         .chars()
         .take(256)
         .collect()
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(ApiError::unauthorized)?;
+        state
+            .services
+            .sessions
+            .authenticate(token.trim())
+            .ok_or_else(ApiError::unauthorized)
+    }
 }

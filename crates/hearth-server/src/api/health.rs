@@ -18,9 +18,9 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let store_ok = state.store.ping().await.is_ok();
-    let bus_ok = state.events.is_healthy();
-    let draining = state.shutdown.is_draining();
+    let store_ok = state.node.store.ping().await.is_ok();
+    let bus_ok = state.node.events.is_healthy();
+    let draining = state.node.shutdown.is_draining();
     let (code, status) = match (store_ok, bus_ok, draining) {
         (_, _, true) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
         (true, true, false) => (StatusCode::OK, "ready"),

@@ -4,7 +4,6 @@ use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::rooms;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,7 +18,9 @@ pub async fn list_members(
     auth: AuthUser,
     ApiPath(id): ApiPath<RoomId>,
 ) -> ApiResult<Json<Vec<Member>>> {
-    Ok(Json(rooms::members(&state, auth.user_id, id).await?))
+    Ok(Json(
+        state.services.members.members(auth.user_id, id).await?,
+    ))
 }
 
 /// Add users to a group or channel; answers the members actually added.
@@ -33,7 +34,11 @@ pub async fn add_members(
     ApiJson(req): ApiJson<AddMembersRequest>,
 ) -> ApiResult<Json<Vec<Member>>> {
     Ok(Json(
-        rooms::add_members(&state, auth.user_id, id, req.user_ids).await?,
+        state
+            .services
+            .members
+            .add_members(auth.user_id, id, req.user_ids)
+            .await?,
     ))
 }
 
@@ -48,7 +53,11 @@ pub async fn update_member(
     ApiJson(req): ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<Json<Member>> {
     Ok(Json(
-        rooms::update_member(&state, auth.user_id, id, user_id, req).await?,
+        state
+            .services
+            .members
+            .update_member(auth.user_id, id, user_id, req)
+            .await?,
     ))
 }
 
@@ -62,6 +71,10 @@ pub async fn remove_member(
     ApiPath((id, user_id)): ApiPath<(RoomId, UserId)>,
     ApiQuery(q): ApiQuery<RemoveMemberQuery>,
 ) -> ApiResult<StatusCode> {
-    rooms::remove_member(&state, auth.user_id, id, user_id, q.ban).await?;
+    state
+        .services
+        .members
+        .remove_member(auth.user_id, id, user_id, q.ban)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@ use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::messages::{self, PageQuery, SendMessage};
+use crate::service::messages::{PageQuery, SendMessage};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -31,7 +31,7 @@ pub async fn send_message(
         attachments: req.attachments,
         anonymous: req.anonymous,
     };
-    let sent = messages::send(&state, auth.user_id, id, send).await?;
+    let sent = state.services.messages.send(auth.user_id, id, send).await?;
     let status = if sent.created {
         StatusCode::CREATED
     } else {
@@ -67,7 +67,9 @@ pub async fn list_messages(
         after: q.after,
         limit: q.limit,
     };
-    Ok(Json(messages::list(&state, auth.user_id, id, page).await?))
+    Ok(Json(
+        state.services.messages.list(auth.user_id, id, page).await?,
+    ))
 }
 
 /// One message.
@@ -80,7 +82,11 @@ pub async fn get_message(
     ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        messages::get(&state, auth.user_id, id, message_id).await?,
+        state
+            .services
+            .messages
+            .get(auth.user_id, id, message_id)
+            .await?,
     ))
 }
 
@@ -95,7 +101,11 @@ pub async fn edit_message(
     ApiJson(req): ApiJson<EditMessageRequest>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        messages::edit(&state, auth.user_id, id, message_id, &req.body).await?,
+        state
+            .services
+            .messages
+            .edit(auth.user_id, id, message_id, &req.body)
+            .await?,
     ))
 }
 
@@ -108,7 +118,11 @@ pub async fn delete_message(
     auth: AuthUser,
     ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
 ) -> ApiResult<StatusCode> {
-    messages::delete(&state, auth.user_id, id, message_id).await?;
+    state
+        .services
+        .messages
+        .delete(auth.user_id, id, message_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -122,7 +136,11 @@ pub async fn add_reaction(
     ApiPath((id, message_id, emoji)): ApiPath<(RoomId, MessageId, String)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        messages::react(&state, auth.user_id, id, message_id, &emoji, true).await?,
+        state
+            .services
+            .messages
+            .react(auth.user_id, id, message_id, &emoji, true)
+            .await?,
     ))
 }
 
@@ -136,7 +154,11 @@ pub async fn remove_reaction(
     ApiPath((id, message_id, emoji)): ApiPath<(RoomId, MessageId, String)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        messages::react(&state, auth.user_id, id, message_id, &emoji, false).await?,
+        state
+            .services
+            .messages
+            .react(auth.user_id, id, message_id, &emoji, false)
+            .await?,
     ))
 }
 
@@ -150,7 +172,11 @@ pub async fn pin_message(
     ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        messages::pin(&state, auth.user_id, id, message_id, true).await?,
+        state
+            .services
+            .messages
+            .pin(auth.user_id, id, message_id, true)
+            .await?,
     ))
 }
 
@@ -164,6 +190,10 @@ pub async fn unpin_message(
     ApiPath((id, message_id)): ApiPath<(RoomId, MessageId)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        messages::pin(&state, auth.user_id, id, message_id, false).await?,
+        state
+            .services
+            .messages
+            .pin(auth.user_id, id, message_id, false)
+            .await?,
     ))
 }

@@ -6,7 +6,6 @@ use crate::api::extract::{ApiJson, ApiPath};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::notifications;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,7 +26,11 @@ pub async fn get_room_notifications(
     ApiPath(id): ApiPath<RoomId>,
 ) -> ApiResult<Json<RoomNotifications>> {
     Ok(Json(
-        notifications::room_settings(&state, auth.user_id, id).await?,
+        state
+            .services
+            .notifications
+            .room_settings(auth.user_id, id)
+            .await?,
     ))
 }
 
@@ -47,7 +50,11 @@ pub async fn update_room_notifications(
     ApiJson(req): ApiJson<UpdateRoomNotificationsRequest>,
 ) -> ApiResult<Json<RoomNotifications>> {
     Ok(Json(
-        notifications::set_room_level(&state, auth.user_id, id, req.level).await?,
+        state
+            .services
+            .notifications
+            .set_room_level(auth.user_id, id, req.level)
+            .await?,
     ))
 }
 
@@ -59,7 +66,7 @@ pub async fn get_vapid_public_key(
     _auth: AuthUser,
 ) -> Json<VapidPublicKey> {
     Json(VapidPublicKey {
-        public_key: state.push.public_key().to_string(),
+        public_key: state.services.notifications.vapid_public_key().to_string(),
     })
 }
 
@@ -74,7 +81,11 @@ pub async fn create_push_subscription(
     auth: AuthUser,
     ApiJson(req): ApiJson<PushSubscriptionRequest>,
 ) -> ApiResult<StatusCode> {
-    notifications::subscribe(&state, auth.user_id, req).await?;
+    state
+        .services
+        .notifications
+        .subscribe(auth.user_id, req)
+        .await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -87,6 +98,10 @@ pub async fn delete_push_subscription(
     auth: AuthUser,
     ApiJson(req): ApiJson<DeletePushSubscriptionRequest>,
 ) -> ApiResult<StatusCode> {
-    notifications::unsubscribe(&state, auth.user_id, &req.endpoint).await?;
+    state
+        .services
+        .notifications
+        .unsubscribe(auth.user_id, &req.endpoint)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

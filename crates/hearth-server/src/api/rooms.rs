@@ -5,7 +5,6 @@ use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::rooms;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -22,7 +21,7 @@ pub async fn create_room(
     auth: AuthUser,
     ApiJson(req): ApiJson<CreateRoomRequest>,
 ) -> ApiResult<(StatusCode, Json<Room>)> {
-    let (room, created) = rooms::create(&state, auth.user_id, req).await?;
+    let (room, created) = state.services.rooms.create(auth.user_id, req).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -38,7 +37,7 @@ pub async fn list_rooms(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> ApiResult<Json<Vec<Room>>> {
-    Ok(Json(rooms::list_mine(&state, auth.user_id).await?))
+    Ok(Json(state.services.rooms.list_mine(auth.user_id).await?))
 }
 
 /// One room. Private rooms the caller is not in answer 404.
@@ -49,7 +48,7 @@ pub async fn get_room(
     auth: AuthUser,
     ApiPath(id): ApiPath<RoomId>,
 ) -> ApiResult<Json<Room>> {
-    Ok(Json(rooms::get(&state, auth.user_id, id).await?))
+    Ok(Json(state.services.rooms.get(auth.user_id, id).await?))
 }
 
 /// Edit name, topic, description, avatar or anonymous posting (admins and owners).
@@ -62,7 +61,9 @@ pub async fn update_room(
     ApiPath(id): ApiPath<RoomId>,
     ApiJson(req): ApiJson<UpdateRoomRequest>,
 ) -> ApiResult<Json<Room>> {
-    Ok(Json(rooms::update(&state, auth.user_id, id, req).await?))
+    Ok(Json(
+        state.services.rooms.update(auth.user_id, id, req).await?,
+    ))
 }
 
 /// Archive the room (owners): it stays readable and becomes read-only.
@@ -73,7 +74,7 @@ pub async fn archive_room(
     auth: AuthUser,
     ApiPath(id): ApiPath<RoomId>,
 ) -> ApiResult<Json<Room>> {
-    Ok(Json(rooms::archive(&state, auth.user_id, id).await?))
+    Ok(Json(state.services.rooms.archive(auth.user_id, id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -93,7 +94,11 @@ pub async fn list_channels(
     ApiQuery(q): ApiQuery<ChannelQuery>,
 ) -> ApiResult<Json<Vec<Room>>> {
     Ok(Json(
-        rooms::discover_channels(&state, auth.user_id, &q.q).await?,
+        state
+            .services
+            .rooms
+            .discover_channels(auth.user_id, &q.q)
+            .await?,
     ))
 }
 
@@ -106,7 +111,7 @@ pub async fn join_room(
     auth: AuthUser,
     ApiPath(id): ApiPath<RoomId>,
 ) -> ApiResult<Json<Room>> {
-    Ok(Json(rooms::join(&state, auth.user_id, id).await?))
+    Ok(Json(state.services.members.join(auth.user_id, id).await?))
 }
 
 /// Leave a group or channel.
@@ -117,7 +122,7 @@ pub async fn leave_room(
     auth: AuthUser,
     ApiPath(id): ApiPath<RoomId>,
 ) -> ApiResult<StatusCode> {
-    rooms::leave(&state, auth.user_id, id).await?;
+    state.services.members.leave(auth.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,6 +137,10 @@ pub async fn mark_read(
     ApiJson(req): ApiJson<ReadRequest>,
 ) -> ApiResult<Json<ReadMarker>> {
     Ok(Json(
-        rooms::mark_read(&state, auth.user_id, id, req.seq).await?,
+        state
+            .services
+            .read_markers
+            .mark_read(auth.user_id, id, req.seq)
+            .await?,
     ))
 }

@@ -4,7 +4,7 @@ use crate::api::extract::ApiQuery;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::search::{self, SearchParams};
+use crate::service::search::SearchParams;
 use axum::Json;
 use axum::extract::State;
 use hearth_protocol::search::{SearchHas, SearchPage};
@@ -57,5 +57,7 @@ pub async fn search_messages(
         cursor: q.cursor,
         limit: q.limit,
     };
-    Ok(Json(search::search(&state, auth.user_id, params).await?))
+    Ok(Json(
+        state.services.search.search(auth.user_id, params).await?,
+    ))
 }

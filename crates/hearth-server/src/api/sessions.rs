@@ -4,7 +4,6 @@ use crate::api::extract::ApiPath;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::sessions;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,7 +18,7 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> ApiResult<Json<Vec<SessionInfo>>> {
-    Ok(Json(sessions::list(&state, auth).await?))
+    Ok(Json(state.services.sessions.list(auth).await?))
 }
 
 /// End one session: its tokens stop working and its live connections close.
@@ -31,7 +30,7 @@ pub async fn revoke_session(
     auth: AuthUser,
     ApiPath(id): ApiPath<SessionId>,
 ) -> ApiResult<StatusCode> {
-    sessions::revoke(&state, auth, id).await?;
+    state.services.sessions.revoke(auth, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -42,5 +41,5 @@ pub async fn revoke_other_sessions(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> ApiResult<Json<RevokedCount>> {
-    Ok(Json(sessions::revoke_others(&state, auth).await?))
+    Ok(Json(state.services.sessions.revoke_others(auth).await?))
 }

@@ -4,7 +4,6 @@ use crate::api::extract::ApiJson;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::two_factor;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,7 +19,7 @@ pub async fn setup_totp(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> ApiResult<Json<TotpSetup>> {
-    Ok(Json(two_factor::setup(&state, auth.user_id).await?))
+    Ok(Json(state.services.two_factor.setup(auth.user_id).await?))
 }
 
 /// Confirm a code from the authenticator app and turn two-factor on. The
@@ -36,7 +35,11 @@ pub async fn enable_totp(
     ApiJson(req): ApiJson<TotpEnableRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
     Ok(Json(
-        two_factor::enable(&state, auth.user_id, &req.code).await?,
+        state
+            .services
+            .two_factor
+            .enable(auth.user_id, &req.code)
+            .await?,
     ))
 }
 
@@ -51,6 +54,6 @@ pub async fn disable_totp(
     auth: AuthUser,
     ApiJson(req): ApiJson<TotpDisableRequest>,
 ) -> ApiResult<StatusCode> {
-    two_factor::disable(&state, auth.user_id, req).await?;
+    state.services.two_factor.disable(auth.user_id, req).await?;
     Ok(StatusCode::NO_CONTENT)
 }

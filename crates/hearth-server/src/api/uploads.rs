@@ -48,8 +48,12 @@ pub async fn create_upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Attachment>)> {
     let multipart = multipart.map_err(|e| ApiError::new(ErrorCode::InvalidBody, e.body_text()))?;
-    let received = upload::receive(&state.media, &headers, multipart).await?;
-    let rec = upload::store(&state, auth.user_id, received).await?;
+    let received = upload::receive(&state.node.media, &headers, multipart).await?;
+    let rec = state
+        .services
+        .uploads
+        .record(auth.user_id, received)
+        .await?;
     Ok((StatusCode::CREATED, Json(media::attachment(&rec))))
 }
 
@@ -67,7 +71,11 @@ pub async fn get_upload(
     ApiPath(id): ApiPath<UploadId>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let rec = media::visible_upload(&state, auth.user_id, id).await?;
+    let rec = state
+        .services
+        .uploads
+        .visible_upload(auth.user_id, id)
+        .await?;
     let served = Served {
         key: media::key(BlobKind::Original, &rec)?,
         content_type: &rec.content_type,
@@ -76,7 +84,7 @@ pub async fn get_upload(
         size: u64::try_from(rec.size).ok(),
         cache_control: CACHE_REVALIDATE,
     };
-    serve::respond(state.media.blobs(), &headers, served).await
+    serve::respond(state.node.media.blobs(), &headers, served).await
 }
 
 /// An image upload's thumbnail (fits in 480 × 480, no metadata), for those
@@ -91,7 +99,11 @@ pub async fn get_thumbnail(
     ApiPath(id): ApiPath<UploadId>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let rec = media::visible_upload(&state, auth.user_id, id).await?;
+    let rec = state
+        .services
+        .uploads
+        .visible_upload(auth.user_id, id)
+        .await?;
     let Some(content_type) = rec.preview_type.as_deref() else {
         return Err(ApiError::not_found("thumbnail"));
     };
@@ -103,5 +115,5 @@ pub async fn get_thumbnail(
         size: None,
         cache_control: CACHE_REVALIDATE,
     };
-    serve::respond(state.media.blobs(), &headers, served).await
+    serve::respond(state.node.media.blobs(), &headers, served).await
 }

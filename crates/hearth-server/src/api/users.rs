@@ -4,7 +4,6 @@ use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::service::accounts;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +15,7 @@ use serde::Deserialize;
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
     responses((status = 200, body = User), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_me(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<User>> {
-    Ok(Json(accounts::me(&state, auth.user_id).await?))
+    Ok(Json(state.services.accounts.me(auth.user_id).await?))
 }
 
 /// Edit the caller's profile; absent fields stay, `avatar: null` clears the avatar.
@@ -27,7 +26,9 @@ pub async fn update_me(
     auth: AuthUser,
     ApiJson(req): ApiJson<UpdateProfileRequest>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(accounts::update_me(&state, auth.user_id, req).await?))
+    Ok(Json(
+        state.services.accounts.update_me(auth.user_id, req).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -46,7 +47,7 @@ pub async fn search_users(
     _auth: AuthUser,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<Vec<UserSummary>>> {
-    Ok(Json(accounts::search_users(&state, &q.q).await?))
+    Ok(Json(state.services.accounts.search_users(&q.q).await?))
 }
 
 /// One user's public profile.
@@ -57,7 +58,7 @@ pub async fn get_user(
     _auth: AuthUser,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(accounts::get_user(&state, id).await?))
+    Ok(Json(state.services.accounts.get_user(id).await?))
 }
 
 /// Delete the caller's account. Messages stay, shown as from "deleted user";
@@ -71,6 +72,10 @@ pub async fn delete_me(
     auth: AuthUser,
     ApiJson(req): ApiJson<DeleteAccountRequest>,
 ) -> ApiResult<StatusCode> {
-    accounts::delete_me(&state, auth.user_id, req.password).await?;
+    state
+        .services
+        .accounts
+        .delete_me(auth.user_id, req.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,7 @@
 //! otherwise — and offline within the TTL when the node holding their last
 //! session crashes.
 //!
-//! Each node keeps its own view of its users (`gateway::presence`, with its
+//! Each node keeps its own view of its users (`service::presence`, with its
 //! reload grace) and reports every change here. In Redis, per user:
 //!
 //! - `{prefix}:presence:{user}`, a hash: node id → `"{online|idle}|{expiry ms}"`;
@@ -22,7 +22,6 @@
 //! this node); the heartbeat writes this node's view again once it is back.
 
 use crate::events::Bus;
-use crate::gateway::presence::SharedPresence;
 use crate::hub::Audience;
 use async_trait::async_trait;
 use hearth_protocol::UserId;
@@ -36,6 +35,18 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
 
 use super::link::RedisLink;
+
+/// Presence kept across nodes (cluster mode).
+#[async_trait::async_trait]
+pub trait SharedPresence: Send + Sync {
+    /// This node's view of `user` changed (called in order of change); the
+    /// backend records it and announces the cluster-wide status if that
+    /// changed.
+    fn node_status(&self, user: UserId, status: PresenceStatus);
+    /// The cluster-wide presence of those of `users` who are not offline;
+    /// `None` when it cannot be read (this node's view is used instead).
+    async fn snapshot(&self, users: &[UserId]) -> Option<Vec<PresenceEvent>>;
+}
 
 /// Lua shared by the scripts: Redis's clock, and a user's status from the
 /// entries of their hash that have not expired (skipping one node's).

@@ -3,15 +3,11 @@
 //!
 //! - [`handshake`]: the HTTP upgrade.
 //! - [`session`]: the connection's life: auth, ready snapshot, reader and writer.
-//! - [`ops`]: what each client op does (through the service layer).
-//! - [`presence`]: online / idle / offline per user, with the reload grace.
-//! - [`typing`]: the per user and room typing throttle.
+//! - [`ops`]: what each client op does (through the services).
 
 pub mod handshake;
 pub mod ops;
-pub mod presence;
 pub mod session;
-pub mod typing;
 mod waves;
 
 use crate::app::AppState;

@@ -6,12 +6,10 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::gateway::session::Identity;
 use crate::hub::{Frame, SessionQueue};
-use crate::service::messages::{self, SendMessage};
-use crate::service::rooms;
+use crate::service::messages::SendMessage;
 use governor::{DefaultDirectRateLimiter, Quota};
 use hearth_protocol::gateway::{
-    AckEvent, CallSignalEvent, ClientOp, ErrorEvent, PongEvent, PresenceStatus, ServerEvent,
-    TypingEvent, close_code,
+    AckEvent, ClientOp, ErrorEvent, PongEvent, PresenceStatus, ServerEvent, close_code,
 };
 use hearth_protocol::{ErrorCode, RoomId, UserId};
 use std::num::NonZeroU32;
@@ -54,7 +52,7 @@ impl<'a> Connection<'a> {
         let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
         DefaultDirectRateLimiter::direct_with_clock(
             Quota::per_second(rate).allow_burst(burst),
-            state.limits.clock().clone(),
+            state.node.limits.clock().clone(),
         )
     }
 
@@ -129,7 +127,7 @@ impl<'a> Connection<'a> {
                     attachments,
                     anonymous,
                 };
-                match messages::send(self.state, user, room_id, req).await {
+                match self.state.services.messages.send(user, room_id, req).await {
                     Ok(sent) => self.reply(&ServerEvent::Ack(Box::new(AckEvent {
                         nonce,
                         message: sent.message,
@@ -139,12 +137,24 @@ impl<'a> Connection<'a> {
             }
             ClientOp::Typing { room_id } => self.typing(user, room_id),
             ClientOp::Read { room_id, seq } => {
-                if let Err(e) = rooms::mark_read(self.state, user, room_id, seq).await {
+                if let Err(e) = self
+                    .state
+                    .services
+                    .read_markers
+                    .mark_read(user, room_id, seq)
+                    .await
+                {
                     self.reply_api_error(e, None);
                 }
             }
             ClientOp::Delivered { room_id, seq } => {
-                if let Err(e) = rooms::mark_delivered(self.state, user, room_id, seq).await {
+                if let Err(e) = self
+                    .state
+                    .services
+                    .read_markers
+                    .mark_delivered(user, room_id, seq)
+                    .await
+                {
                     self.reply_api_error(e, None);
                 }
             }
@@ -154,18 +164,8 @@ impl<'a> Connection<'a> {
     }
 
     fn typing(&self, user: UserId, room_id: RoomId) {
-        if !self.state.hub.is_in_room(user, room_id) {
-            self.reply_error(ErrorCode::NotFound, "room not found", None);
-            return;
-        }
-        if self.state.typing.allow(user, room_id, Instant::now()) {
-            self.state.events.to_room(
-                room_id,
-                ServerEvent::Typing(TypingEvent {
-                    room_id,
-                    user_id: user,
-                }),
-            );
+        if let Err(e) = self.state.services.typing.typing(user, room_id) {
+            self.reply_api_error(e, None);
         }
     }
 
@@ -184,35 +184,15 @@ impl<'a> Connection<'a> {
         };
         if idle != self.idle {
             self.idle = idle;
-            self.state.presence.set_idle(self.id.user_id, idle);
+            self.state.services.presence.set_idle(self.id.user_id, idle);
         }
     }
 
     async fn call_signal(&self, room_id: RoomId, to: UserId, data: serde_json::Value) {
-        let user = self.id.user_id;
-        if data.to_string().len() > 32 * 1024 {
-            self.reply_error(ErrorCode::PayloadTooLarge, "data: at most 32 KiB", None);
-            return;
+        let calls = &self.state.services.calls;
+        if let Err(e) = calls.signal(self.id.user_id, room_id, to, data).await {
+            self.reply_api_error(e, None);
         }
-        let target_is_member = match self.state.store.member(room_id, to).await {
-            Ok(m) => m.is_some_and(|m| !m.banned),
-            Err(e) => {
-                self.reply_api_error(e.into(), None);
-                return;
-            }
-        };
-        if !self.state.hub.is_in_room(user, room_id) || !target_is_member || to == user {
-            self.reply_error(ErrorCode::NotFound, "no such member in this room", None);
-            return;
-        }
-        self.state.events.to_users(
-            vec![to],
-            ServerEvent::CallSignal(CallSignalEvent {
-                room_id,
-                from: user,
-                data,
-            }),
-        );
     }
 }
 

@@ -14,16 +14,16 @@
 use crate::app::AppState;
 use crate::gateway::{ops, waves};
 use crate::hub::{Frame, SessionQueue};
+use crate::service::connections::Connected;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use hearth_protocol::gateway::{ClientOp, Ready, RoomPosition, ServerEvent, close_code};
+use hearth_protocol::gateway::{ClientOp, ServerEvent, close_code};
 use hearth_protocol::{ErrorCode, SessionId, UserId};
 use hearth_store::UserRecord;
 use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WireFrame;
@@ -76,7 +76,7 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
     // largest state, and it keeps that size for the session's life.
     let authenticated =
         tokio::time::timeout(auth_timeout, Box::pin(authenticate(&state, &mut stream))).await;
-    let (identity, last_active_at, user) = match authenticated {
+    let connected = match authenticated {
         Ok(Ok(found)) => found,
         Ok(Err(reason)) => {
             close(&mut sink, close_code::AUTH_FAILED, reason).await;
@@ -89,24 +89,31 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
             return;
         }
     };
+    let identity = Identity {
+        user_id: connected.user_id,
+        session_id: connected.session_id,
+    };
+    let services = &state.services;
     // The sessions list shows when each device was last connected (to the
     // minute: a reconnect within a minute of the last one writes nothing).
-    crate::service::sessions::touch(&state, identity.session_id, last_active_at);
-    let memberships = match state.store.memberships_of(identity.user_id).await {
-        Ok(m) => m,
+    services
+        .sessions
+        .touch(identity.session_id, connected.last_active_at);
+    let rooms = match services.connections.rooms_of(identity.user_id).await {
+        Ok(rooms) => rooms,
         Err(e) => {
             tracing::error!(error = ?e, "gateway: loading memberships failed");
             close(&mut sink, close_code::SERVICE_RESTART, "try again").await;
             return;
         }
     };
-    let guard = state.hub.register(
+    let guard = state.node.hub.register(
         identity.user_id,
         identity.session_id,
-        memberships.iter().map(|m| m.room_id),
+        rooms,
         state.config.session_queue,
     );
-    let (ready, peers) = match Box::pin(ready_frame(&state, identity, user)).await {
+    let (ready, peers) = match Box::pin(ready_frame(&state, identity, connected.user)).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "gateway: building ready failed");
@@ -117,7 +124,7 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
     if send_ready(&mut sink, ready.text).await.is_err() {
         return;
     }
-    state.presence.connected(identity.user_id, Some(peers));
+    services.presence.connected(identity.user_id, Some(peers));
     let queue = guard.queue.clone();
     let mut writer = tokio::spawn(write_loop(sink, queue.clone()));
     let idle = read_loop(&state, identity, &queue, &mut stream).await;
@@ -135,7 +142,7 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
         }
     };
     drop(guard);
-    state.presence.disconnected(identity.user_id, idle);
+    state.services.presence.disconnected(identity.user_id, idle);
     if close_sent {
         linger(&mut stream, too_big).await;
     }
@@ -157,13 +164,11 @@ async fn linger(stream: &mut SplitStream<WebSocket>, unreadable: bool) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// Reads the first frame and checks its token and login session; returns
-/// who it is, when the login session was last active, and the account
-/// (boxed: it waits in the session's future until `ready` is built).
+/// Reads the first frame and checks its token and login session.
 async fn authenticate(
     state: &AppState,
     stream: &mut SplitStream<WebSocket>,
-) -> Result<(Identity, OffsetDateTime, Box<UserRecord>), &'static str> {
+) -> Result<Connected, &'static str> {
     let token = loop {
         match stream.next().await {
             Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientOp>(&t) {
@@ -174,64 +179,27 @@ async fn authenticate(
             _ => return Err("the first frame must be an auth op"),
         }
     };
-    let claims = state
-        .tokens
-        .verify(&token)
-        .ok_or("invalid or expired token")?;
-    if state.revoked_sessions.is_revoked(claims.sid) {
-        return Err("session revoked");
-    }
-    let (session, user) = match state.store.session_with_user(claims.sid).await {
-        Ok(found) => found,
-        Err(hearth_store::StoreError::NotFound) => return Err("unknown session"),
-        Err(e) => {
-            tracing::warn!(error = ?e, "gateway: session lookup failed");
-            return Err("session could not be checked");
-        }
-    };
-    if session.revoked || session.user_id != claims.sub {
-        return Err("session revoked");
-    }
-    let identity = Identity {
-        user_id: claims.sub,
-        session_id: claims.sid,
-    };
-    Ok((identity, session.last_active_at, Box::new(user)))
+    state.services.connections.authenticate(&token).await
 }
 
-/// The `ready` frame, and the users who see this user's presence (those
-/// sharing a room of at most `presence_room_limit` members with them): the
-/// snapshot lists theirs, and a change of this user's goes to them.
+/// The `ready` frame, and the users who see this user's presence (see
+/// `ConnectionService::ready`).
 async fn ready_frame(
     state: &AppState,
     id: Identity,
     user: Box<UserRecord>,
 ) -> anyhow::Result<(Frame, Vec<UserId>)> {
-    let entries = state.store.room_counts_for_user(id.user_id).await?;
+    let (ready, peers) = state
+        .services
+        .connections
+        .ready(id.session_id, &user, PING_INTERVAL)
+        .await?;
     // Rooms joined between loading memberships and this snapshot.
     state
+        .node
         .hub
-        .add_rooms(id.user_id, entries.iter().map(|e| e.room.id));
-    let rooms = entries
-        .iter()
-        .map(|e| RoomPosition {
-            id: e.room.id,
-            last_seq: e.room.last_seq,
-            read_seq: e.member.read_seq,
-            unread: e.unread,
-            mention_count: e.mention_count,
-        })
-        .collect();
-    let peers = state.presence.peers(id.user_id).await?;
-    let event = ServerEvent::Ready(Box::new(Ready {
-        user: crate::service::views::user(&user, true),
-        session_id: id.session_id,
-        rooms,
-        heartbeat_interval: PING_INTERVAL.as_secs(),
-        presence: state.presence.snapshot_everywhere(&peers).await,
-        presence_room_limit: state.config.presence_room_limit,
-    }));
-    Ok((Frame::encode(&event), peers))
+        .add_rooms(id.user_id, ready.rooms.iter().map(|r| r.id));
+    Ok((Frame::encode(&ServerEvent::Ready(Box::new(ready))), peers))
 }
 
 /// Drains the queue into the socket, flushing once per batch; sends a ping
@@ -361,7 +329,7 @@ async fn read_loop(
     stream: &mut SplitStream<WebSocket>,
 ) -> bool {
     let mut conn = ops::Connection::new(state, id, queue.clone());
-    let shutdown = state.shutdown.clone();
+    let shutdown = state.node.shutdown.clone();
     loop {
         let next = tokio::select! {
             n = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => n,

@@ -12,8 +12,7 @@
 
 use super::Media;
 use super::blob::{BlobKey, BlobKind};
-use crate::app::AppState;
-use hearth_store::UploadRecord;
+use hearth_store::{Store, UploadRecord};
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
@@ -36,15 +35,19 @@ pub struct Swept {
 /// Deletes uploads created before `now - ORPHAN_AGE` that no live message
 /// carries and that are no avatar, then every blob left without an upload.
 /// Takes `now` so that tests can move time instead of waiting for it.
-pub async fn sweep_orphans(state: &AppState, now: OffsetDateTime) -> anyhow::Result<Swept> {
+pub async fn sweep_orphans(
+    store: &dyn Store,
+    media: &Media,
+    now: OffsetDateTime,
+) -> anyhow::Result<Swept> {
     let cutoff = now - ORPHAN_AGE;
     let mut swept = Swept::default();
     loop {
-        let batch = state.store.delete_orphan_uploads(cutoff, BATCH).await?;
+        let batch = store.delete_orphan_uploads(cutoff, BATCH).await?;
         swept.uploads += batch.len();
         let mut hashes: BTreeSet<&str> = BTreeSet::new();
         for rec in &batch {
-            if hashes.insert(&rec.sha256) && delete_blobs_if_unused(state, rec).await? {
+            if hashes.insert(&rec.sha256) && delete_blobs_if_unused(store, media, rec).await? {
                 swept.blobs += 1;
             }
         }
@@ -64,10 +67,13 @@ pub async fn sweep_orphans(state: &AppState, now: OffsetDateTime) -> anyhow::Res
 
 /// Deletes the original and renditions of `rec`'s content unless another
 /// upload still references it. True when they were deleted.
-async fn delete_blobs_if_unused(state: &AppState, rec: &UploadRecord) -> anyhow::Result<bool> {
-    let media = &state.media;
+async fn delete_blobs_if_unused(
+    store: &dyn Store,
+    media: &Media,
+    rec: &UploadRecord,
+) -> anyhow::Result<bool> {
     let _guard = media.lock_for(&rec.sha256).lock().await;
-    if state.store.sha256_in_use(&rec.sha256).await? {
+    if store.sha256_in_use(&rec.sha256).await? {
         return Ok(false);
     }
     for kind in BlobKind::ALL {

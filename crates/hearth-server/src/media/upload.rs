@@ -10,13 +10,12 @@ use super::blob::BlobKind;
 use super::images::Encoded;
 use super::sniff::{Kind, SNIFF_LEN, sanitize_filename, sniff};
 use super::{Media, key};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::{HeaderMap, header};
 use hearth_protocol::{ErrorCode, UploadId, UserId};
-use hearth_store::UploadRecord;
+use hearth_store::{Store, UploadRecord};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
@@ -215,11 +214,11 @@ pub fn parse_waveform(raw: &str) -> ApiResult<Vec<u8>> {
 /// Images are decoded (off the runtime) for their size and thumbnail; when
 /// the same bytes were uploaded before, what was learnt then is reused.
 pub async fn store(
-    state: &AppState,
+    store: &dyn Store,
+    media: &Media,
     uploader: UserId,
     received: Received,
 ) -> ApiResult<UploadRecord> {
-    let media = &state.media;
     let Received {
         upload,
         duration_ms,
@@ -255,8 +254,7 @@ pub async fn store(
     };
     let mut thumbnail: Option<Encoded> = None;
     if let Some(format) = image_format {
-        let earlier = state
-            .store
+        let earlier = store
             .upload_by_sha256(&rec.sha256)
             .await?
             .filter(|e| e.preview_type.is_some());
@@ -281,7 +279,7 @@ pub async fn store(
         }
     }
     media.blobs.put_file(&original, upload.file.path()).await?;
-    state.store.insert_upload(&rec).await?;
+    store.insert_upload(&rec).await?;
     tracing::info!(
         upload_id = %rec.id, user_id = %uploader, size = rec.size,
         content_type = %rec.content_type, "upload stored"

@@ -9,16 +9,17 @@
 //! Asking for a reset answers 202 whether or not the address is known, and
 //! the lookup happens after the answer, so neither content nor timing tells.
 
-use crate::app::AppState;
 use crate::auth::{password, tokens};
 use crate::domain::{Password, parse_email};
 use crate::error::{ApiError, ApiResult};
-use crate::lockout::LockoutKey;
+use crate::lockout::{Lockout, LockoutKey};
 use crate::mail::Mailer;
-use crate::service::accounts;
+use crate::ratelimit::RateLimits;
+use crate::service::sessions::SessionService;
 use hearth_protocol::{ErrorCode, UserId};
-use hearth_store::{EmailTokenPurpose, NewEmailToken, StoreError, UserRecord};
+use hearth_store::{EmailTokenPurpose, NewEmailToken, Store, StoreError, UserRecord};
 use std::net::IpAddr;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// How long a link works.
@@ -28,13 +29,261 @@ const LINKS_PER_HOUR: i64 = 3;
 /// Longer than any token we issue; anything longer is not worth hashing.
 const MAX_TOKEN_LEN: usize = 128;
 
-fn mailer<'a>(state: &'a AppState, instead: &str) -> ApiResult<&'a Mailer> {
-    state.mailer.as_ref().ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::EmailDisabled,
-            format!("this server sends no e-mail (no SMTP server is configured); {instead}"),
+/// Password-reset and address-verification links sent by e-mail.
+#[derive(Clone)]
+pub struct EmailLinkService {
+    store: Arc<dyn Store>,
+    /// `None` when no SMTP server is configured: the server sends no mail.
+    mailer: Option<Mailer>,
+    public_url: String,
+    sessions: SessionService,
+    lockout: Arc<Lockout>,
+    limits: Arc<RateLimits>,
+    /// Serialises issuing links, so "count this hour's links, then add one"
+    /// cannot interleave and overshoot the per-account limit.
+    issuing: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl EmailLinkService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        mailer: Option<Mailer>,
+        public_url: String,
+        sessions: SessionService,
+        lockout: Arc<Lockout>,
+        limits: Arc<RateLimits>,
+    ) -> Self {
+        Self {
+            store,
+            mailer,
+            public_url,
+            sessions,
+            lockout,
+            limits,
+            issuing: Arc::default(),
+        }
+    }
+
+    fn require_mailer(&self, instead: &str) -> ApiResult<&Mailer> {
+        self.mailer.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::EmailDisabled,
+                format!("this server sends no e-mail (no SMTP server is configured); {instead}"),
+            )
+        })
+    }
+
+    fn link(&self, route: &str, token: &str) -> String {
+        format!("{}/#/{route}/{token}", self.public_url)
+    }
+
+    /// Records a new token of `purpose` for `user`, unless they were sent
+    /// [`LINKS_PER_HOUR`] already; returns the token.
+    async fn issue(
+        &self,
+        user: &UserRecord,
+        email: &str,
+        purpose: EmailTokenPurpose,
+    ) -> ApiResult<Option<String>> {
+        let _one_at_a_time = self.issuing.lock().await;
+        let now = OffsetDateTime::now_utc();
+        let recent = self
+            .store
+            .count_email_tokens_since(user.id, purpose, now - time::Duration::hours(1))
+            .await?;
+        if recent >= LINKS_PER_HOUR {
+            tracing::warn!(user_id = %user.id, purpose = purpose.as_str(), "e-mail link limit reached");
+            return Ok(None);
+        }
+        let token = tokens::new_opaque_token();
+        self.store
+            .insert_email_token(NewEmailToken {
+                hash: tokens::hash_opaque_token(&token),
+                user_id: user.id,
+                purpose,
+                email: email.to_string(),
+                created_at: now,
+                expires_at: now + LINK_TTL,
+            })
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// `POST /auth/password-reset/request`: mails a reset link if an active
+    /// account has this address. The caller learns nothing either way.
+    pub async fn request_password_reset(&self, ip: IpAddr, email: &str) -> ApiResult<()> {
+        self.require_mailer("an admin can set a new password with `hearth user reset-password`")?;
+        self.limits.check_auth(ip).await?;
+        let email = parse_email(email)?;
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.send_reset_link(&email).await {
+                e.log_if_server_error();
+            }
+        });
+        Ok(())
+    }
+
+    async fn send_reset_link(&self, email: &str) -> ApiResult<()> {
+        let user = match self.store.user_by_login(email).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        // The lookup also matches usernames; only the account's own address counts.
+        let Some(address) = user
+            .email
+            .clone()
+            .filter(|a| a.eq_ignore_ascii_case(email) && !user.deactivated)
+        else {
+            return Ok(());
+        };
+        let Some(token) = self
+            .issue(&user, &address, EmailTokenPurpose::PasswordReset)
+            .await?
+        else {
+            return Ok(());
+        };
+        let text = format!(
+            "Someone (hopefully you) asked to reset the password of the Hearth account \
+         \"{username}\".\r\n\r\n\
+         To choose a new password, open this link within an hour:\r\n\r\n{link}\r\n\r\n\
+         If you did not ask for this, ignore this mail: your password stays as it is.\r\n",
+            username = user.username,
+            link = self.link("reset-password", &token),
+        );
+        if let Some(mailer) = &self.mailer {
+            mailer.send_later(address, "Reset your Hearth password".into(), text);
+        }
+        Ok(())
+    }
+
+    /// `POST /auth/password-reset/confirm`: sets the new password and signs the
+    /// account out everywhere. Two-factor, if on, still guards the next login.
+    pub async fn confirm_password_reset(
+        &self,
+        ip: IpAddr,
+        token: &str,
+        new_password: String,
+    ) -> ApiResult<()> {
+        self.limits.check_auth(ip).await?;
+        // Checked first: a rejected password must not spend the link.
+        let new_password = Password::parse(new_password)?;
+        let record = self
+            .consume(token, EmailTokenPurpose::PasswordReset)
+            .await?;
+        let user = self.store.user_by_id(record.user_id).await?;
+        if user.deactivated {
+            return Err(invalid_token());
+        }
+        let hash = password::hash(new_password.expose().to_string()).await?;
+        self.store.set_password_hash(user.id, &hash).await?;
+        let ended = self.sessions.end_all(user.id, None).await?;
+        self.lockout.record_success(&LockoutKey::Account(user.id));
+        // Following the link proved the address, too.
+        self.store
+            .mark_email_verified(user.id, &record.email)
+            .await?;
+        tracing::info!(user_id = %user.id, sessions_ended = ended, "password reset by e-mail link");
+        Ok(())
+    }
+
+    async fn consume(
+        &self,
+        token: &str,
+        purpose: EmailTokenPurpose,
+    ) -> ApiResult<hearth_store::EmailTokenRecord> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+            return Err(invalid_token());
+        }
+        self.store
+            .consume_email_token(
+                &tokens::hash_opaque_token(token),
+                purpose,
+                OffsetDateTime::now_utc(),
+            )
+            .await?
+            .ok_or_else(invalid_token)
+    }
+
+    /// `POST /auth/verify-email/request`: mails the caller a link that proves
+    /// their address.
+    pub async fn request_verification(&self, user: UserId) -> ApiResult<()> {
+        let mailer = self.require_mailer("addresses cannot be verified")?;
+        let user = self.store.user_by_id(user).await?;
+        let Some(address) = user.email.clone() else {
+            return Err(ApiError::validation(
+                "email: this account has no e-mail address",
+            ));
+        };
+        if user.email_verified {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "this e-mail address is already verified",
+            ));
+        }
+        let Some(token) = self
+            .issue(&user, &address, EmailTokenPurpose::VerifyEmail)
+            .await?
+        else {
+            let mut e = ApiError::rate_limited(3600);
+            e.message =
+                "verification mails are limited to a few per hour; use the latest one".into();
+            return Err(e);
+        };
+        mailer.send_later(
+            address,
+            "Confirm your e-mail address for Hearth".into(),
+            self.verification_text(&user, &token),
+        );
+        Ok(())
+    }
+
+    fn verification_text(&self, user: &UserRecord, token: &str) -> String {
+        format!(
+            "Please confirm that this address belongs to the Hearth account \
+         \"{username}\" by opening this link within an hour:\r\n\r\n{link}\r\n\r\n\
+         If you did not sign up, ignore this mail.\r\n",
+            username = user.username,
+            link = self.link("verify-email", token),
         )
-    })
+    }
+
+    /// After registration with an address, when the server sends mail: the
+    /// verification link goes out at once. Failures are logged, never fatal.
+    pub async fn verify_after_registration(&self, user: &UserRecord) {
+        let (Some(mailer), Some(address)) = (&self.mailer, &user.email) else {
+            return;
+        };
+        match self
+            .issue(user, address, EmailTokenPurpose::VerifyEmail)
+            .await
+        {
+            Ok(Some(token)) => mailer.send_later(
+                address.clone(),
+                "Confirm your e-mail address for Hearth".into(),
+                self.verification_text(user, &token),
+            ),
+            Ok(None) => {}
+            Err(e) => e.log_if_server_error(),
+        }
+    }
+
+    /// `POST /auth/verify-email/confirm`: marks the address verified, if it is
+    /// still the account's address.
+    pub async fn confirm_verification(&self, token: &str) -> ApiResult<()> {
+        let record = self.consume(token, EmailTokenPurpose::VerifyEmail).await?;
+        if !self
+            .store
+            .mark_email_verified(record.user_id, &record.email)
+            .await?
+        {
+            return Err(invalid_token());
+        }
+        tracing::info!(user_id = %record.user_id, "e-mail address verified");
+        Ok(())
+    }
 }
 
 fn invalid_token() -> ApiError {
@@ -42,210 +291,4 @@ fn invalid_token() -> ApiError {
         ErrorCode::InvalidToken,
         "this link is invalid, expired or already used; ask for a new one",
     )
-}
-
-fn link(state: &AppState, route: &str, token: &str) -> String {
-    format!("{}/#/{route}/{token}", state.config.public_url)
-}
-
-/// Records a new token of `purpose` for `user`, unless they were sent
-/// [`LINKS_PER_HOUR`] already; returns the token.
-async fn issue(
-    state: &AppState,
-    user: &UserRecord,
-    email: &str,
-    purpose: EmailTokenPurpose,
-) -> ApiResult<Option<String>> {
-    let _one_at_a_time = state.link_issuing.lock().await;
-    let now = OffsetDateTime::now_utc();
-    let recent = state
-        .store
-        .count_email_tokens_since(user.id, purpose, now - time::Duration::hours(1))
-        .await?;
-    if recent >= LINKS_PER_HOUR {
-        tracing::warn!(user_id = %user.id, purpose = purpose.as_str(), "e-mail link limit reached");
-        return Ok(None);
-    }
-    let token = tokens::new_opaque_token();
-    state
-        .store
-        .insert_email_token(NewEmailToken {
-            hash: tokens::hash_opaque_token(&token),
-            user_id: user.id,
-            purpose,
-            email: email.to_string(),
-            created_at: now,
-            expires_at: now + LINK_TTL,
-        })
-        .await?;
-    Ok(Some(token))
-}
-
-/// `POST /auth/password-reset/request`: mails a reset link if an active
-/// account has this address. The caller learns nothing either way.
-pub async fn request_password_reset(state: &AppState, ip: IpAddr, email: &str) -> ApiResult<()> {
-    mailer(
-        state,
-        "an admin can set a new password with `hearth user reset-password`",
-    )?;
-    state.limits.check_auth(ip).await?;
-    let email = parse_email(email)?;
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(e) = send_reset_link(&state, &email).await {
-            e.log_if_server_error();
-        }
-    });
-    Ok(())
-}
-
-async fn send_reset_link(state: &AppState, email: &str) -> ApiResult<()> {
-    let user = match state.store.user_by_login(email).await {
-        Ok(u) => u,
-        Err(StoreError::NotFound) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    // The lookup also matches usernames; only the account's own address counts.
-    let Some(address) = user
-        .email
-        .clone()
-        .filter(|a| a.eq_ignore_ascii_case(email) && !user.deactivated)
-    else {
-        return Ok(());
-    };
-    let Some(token) = issue(state, &user, &address, EmailTokenPurpose::PasswordReset).await? else {
-        return Ok(());
-    };
-    let text = format!(
-        "Someone (hopefully you) asked to reset the password of the Hearth account \
-         \"{username}\".\r\n\r\n\
-         To choose a new password, open this link within an hour:\r\n\r\n{link}\r\n\r\n\
-         If you did not ask for this, ignore this mail: your password stays as it is.\r\n",
-        username = user.username,
-        link = link(state, "reset-password", &token),
-    );
-    if let Some(mailer) = &state.mailer {
-        mailer.send_later(address, "Reset your Hearth password".into(), text);
-    }
-    Ok(())
-}
-
-/// `POST /auth/password-reset/confirm`: sets the new password and signs the
-/// account out everywhere. Two-factor, if on, still guards the next login.
-pub async fn confirm_password_reset(
-    state: &AppState,
-    ip: IpAddr,
-    token: &str,
-    new_password: String,
-) -> ApiResult<()> {
-    state.limits.check_auth(ip).await?;
-    // Checked first: a rejected password must not spend the link.
-    let new_password = Password::parse(new_password)?;
-    let record = consume(state, token, EmailTokenPurpose::PasswordReset).await?;
-    let user = state.store.user_by_id(record.user_id).await?;
-    if user.deactivated {
-        return Err(invalid_token());
-    }
-    let hash = password::hash(new_password.expose().to_string()).await?;
-    state.store.set_password_hash(user.id, &hash).await?;
-    let ended = accounts::end_sessions(state, user.id, None).await?;
-    state.lockout.record_success(&LockoutKey::Account(user.id));
-    // Following the link proved the address, too.
-    state
-        .store
-        .mark_email_verified(user.id, &record.email)
-        .await?;
-    tracing::info!(user_id = %user.id, sessions_ended = ended, "password reset by e-mail link");
-    Ok(())
-}
-
-async fn consume(
-    state: &AppState,
-    token: &str,
-    purpose: EmailTokenPurpose,
-) -> ApiResult<hearth_store::EmailTokenRecord> {
-    let token = token.trim();
-    if token.is_empty() || token.len() > MAX_TOKEN_LEN {
-        return Err(invalid_token());
-    }
-    state
-        .store
-        .consume_email_token(
-            &tokens::hash_opaque_token(token),
-            purpose,
-            OffsetDateTime::now_utc(),
-        )
-        .await?
-        .ok_or_else(invalid_token)
-}
-
-/// `POST /auth/verify-email/request`: mails the caller a link that proves
-/// their address.
-pub async fn request_verification(state: &AppState, user: UserId) -> ApiResult<()> {
-    let mailer = mailer(state, "addresses cannot be verified")?;
-    let user = state.store.user_by_id(user).await?;
-    let Some(address) = user.email.clone() else {
-        return Err(ApiError::validation(
-            "email: this account has no e-mail address",
-        ));
-    };
-    if user.email_verified {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "this e-mail address is already verified",
-        ));
-    }
-    let Some(token) = issue(state, &user, &address, EmailTokenPurpose::VerifyEmail).await? else {
-        let mut e = ApiError::rate_limited(3600);
-        e.message = "verification mails are limited to a few per hour; use the latest one".into();
-        return Err(e);
-    };
-    mailer.send_later(
-        address,
-        "Confirm your e-mail address for Hearth".into(),
-        verification_text(state, &user, &token),
-    );
-    Ok(())
-}
-
-fn verification_text(state: &AppState, user: &UserRecord, token: &str) -> String {
-    format!(
-        "Please confirm that this address belongs to the Hearth account \
-         \"{username}\" by opening this link within an hour:\r\n\r\n{link}\r\n\r\n\
-         If you did not sign up, ignore this mail.\r\n",
-        username = user.username,
-        link = link(state, "verify-email", token),
-    )
-}
-
-/// After registration with an address, when the server sends mail: the
-/// verification link goes out at once. Failures are logged, never fatal.
-pub async fn verify_after_registration(state: &AppState, user: &UserRecord) {
-    let (Some(mailer), Some(address)) = (&state.mailer, &user.email) else {
-        return;
-    };
-    match issue(state, user, address, EmailTokenPurpose::VerifyEmail).await {
-        Ok(Some(token)) => mailer.send_later(
-            address.clone(),
-            "Confirm your e-mail address for Hearth".into(),
-            verification_text(state, user, &token),
-        ),
-        Ok(None) => {}
-        Err(e) => e.log_if_server_error(),
-    }
-}
-
-/// `POST /auth/verify-email/confirm`: marks the address verified, if it is
-/// still the account's address.
-pub async fn confirm_verification(state: &AppState, token: &str) -> ApiResult<()> {
-    let record = consume(state, token, EmailTokenPurpose::VerifyEmail).await?;
-    if !state
-        .store
-        .mark_email_verified(record.user_id, &record.email)
-        .await?
-    {
-        return Err(invalid_token());
-    }
-    tracing::info!(user_id = %record.user_id, "e-mail address verified");
-    Ok(())
 }

@@ -1,15 +1,19 @@
 //! Messages: send (idempotent by nonce), history, edit, delete, reactions, pins.
 
-use crate::app::AppState;
 use crate::domain::{parse_emoji, parse_mentions, parse_message_body, parse_nonce};
 use crate::error::{ApiError, ApiResult};
+use crate::events::Events;
+use crate::ratelimit::RateLimits;
+use crate::service::access::{Access, RoomAccess, SendAccess, require};
+use crate::service::notifications::NotificationService;
 use crate::service::permissions::Action;
-use crate::service::rooms::{Access, SendAccess, authorize, authorize_send, require};
-use crate::service::views;
+use crate::service::uploads::UploadAccess;
+use crate::service::views::Views;
 use hearth_protocol::dto::{Message, MessagePage};
 use hearth_protocol::gateway::{MessageEvent, ReactionEvent, ServerEvent};
 use hearth_protocol::{ErrorCode, MessageId, RoomId, UploadId, UserId};
-use hearth_store::{MessageRecord, NewMessage, StoreError};
+use hearth_store::{MessageRecord, NewMessage, Store, StoreError};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Most attachments on one message.
@@ -42,163 +46,6 @@ fn map_message_err(e: StoreError) -> ApiError {
     }
 }
 
-pub async fn send(
-    state: &AppState,
-    sender: UserId,
-    room_id: RoomId,
-    req: SendMessage,
-) -> ApiResult<Sent> {
-    let nonce = req.nonce.as_deref().map(parse_nonce).transpose()?;
-    match send_new(state, sender, room_id, req, nonce.clone()).await {
-        Err(refused) => match nonce {
-            Some(n) => resent(state, sender, room_id, &n, refused).await,
-            None => Err(refused),
-        },
-        sent => sent,
-    }
-}
-
-/// A resend of a message that was stored (its ack got lost) must succeed
-/// even if the sender is now rate limited or muted: the store answers a
-/// repeated nonce with the original, but a check before the insert may have
-/// said no. Only then is the nonce looked up; `refused` stands otherwise.
-async fn resent(
-    state: &AppState,
-    sender: UserId,
-    room_id: RoomId,
-    nonce: &str,
-    refused: ApiError,
-) -> ApiResult<Sent> {
-    let Some(existing) = state.store.message_by_nonce(room_id, sender, nonce).await? else {
-        return Err(refused);
-    };
-    authorize(state, sender, room_id, Action::Read).await?;
-    let message = views::message(state, &existing, Some(sender)).await?;
-    Ok(Sent {
-        message,
-        created: false,
-    })
-}
-
-/// [`send`] for a message the store has not seen yet (as far as the checks
-/// before the insert know).
-async fn send_new(
-    state: &AppState,
-    sender: UserId,
-    room_id: RoomId,
-    req: SendMessage,
-    nonce: Option<String>,
-) -> ApiResult<Sent> {
-    state.limits.check_send(sender)?;
-    if req.attachments.len() > MAX_ATTACHMENTS {
-        return Err(ApiError::validation(format!(
-            "attachments: at most {MAX_ATTACHMENTS}"
-        )));
-    }
-    let body = parse_message_body(
-        &req.body,
-        state.config.max_message_chars,
-        !req.attachments.is_empty(),
-    )?;
-    let SendAccess {
-        access,
-        sender: sender_account,
-        notify_all,
-    } = authorize_send(state, sender, room_id).await?;
-    if access.member.muted {
-        return Err(ApiError::new(
-            ErrorCode::Muted,
-            "you are muted in this room",
-        ));
-    }
-    if req.anonymous {
-        require(&access, Action::PostAnonymously)?;
-    }
-    if let Some(reply) = req.reply_to {
-        match state.store.message_by_id(room_id, reply).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => {
-                return Err(ApiError::validation("reply_to: not a message of this room"));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let attachments = crate::media::check_attachable(state, sender, &req.attachments).await?;
-    let (mentions, mentions_room) = resolve_mentions(state, room_id, &body).await?;
-    let inserted = state
-        .store
-        .insert_message(NewMessage {
-            id: MessageId::new(),
-            room_id,
-            sender_id: sender,
-            body,
-            nonce,
-            reply_to: req.reply_to,
-            mentions,
-            mentions_room,
-            anonymous: req.anonymous,
-            attachments,
-            created_at: OffsetDateTime::now_utc(),
-        })
-        .await?;
-    let created = inserted.is_created();
-    let rec = inserted.into_inner();
-    let message = views::message_by(state, &rec, Some(sender), sender_account).await?;
-    if created {
-        publish_created(state, &access, &message, &notify_all).await?;
-    }
-    Ok(Sent { message, created })
-}
-
-/// Mentioned usernames that are members of the room.
-async fn resolve_mentions(
-    state: &AppState,
-    room_id: RoomId,
-    body: &str,
-) -> ApiResult<(Vec<UserId>, bool)> {
-    let parsed = parse_mentions(body);
-    let mut ids = Vec::new();
-    for name in parsed.usernames.iter().take(20) {
-        match state.store.user_by_login(name).await {
-            Ok(u) => {
-                if state
-                    .store
-                    .member(room_id, u.id)
-                    .await?
-                    .is_some_and(|m| !m.banned)
-                    && !ids.contains(&u.id)
-                {
-                    ids.push(u.id);
-                }
-            }
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok((ids, parsed.room))
-}
-
-async fn publish_created(
-    state: &AppState,
-    access: &Access,
-    message: &Message,
-    notify_all: &[UserId],
-) -> ApiResult<()> {
-    let mut shared = message.clone();
-    if shared.anonymous {
-        // The sender got the nonce in their answer; others must not see it.
-        shared.nonce = None;
-    }
-    state.events.to_room(
-        message.room_id,
-        ServerEvent::MessageCreated(Box::new(MessageEvent {
-            message: shared.clone(),
-        })),
-    );
-    // Notifications follow each member's level (see service::notifications).
-    crate::service::notifications::message_created(state, access, &shared, notify_all).await
-}
-
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PageQuery {
     pub before: Option<i64>,
@@ -206,250 +53,430 @@ pub struct PageQuery {
     pub limit: Option<u32>,
 }
 
-pub async fn list(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-    q: PageQuery,
-) -> ApiResult<MessagePage> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameter,
-            "limit: 1 to 100",
-        ));
-    }
-    if q.before.is_some() && q.after.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameter,
-            "give before or after, not both",
-        ));
-    }
-    if q.before.is_some_and(|b| b < 0) || q.after.is_some_and(|a| a < 0) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameter,
-            "before and after must not be negative",
-        ));
-    }
-    let access = authorize(state, user, room_id, Action::Read).await?;
-    // One more than asked tells whether there is more.
-    let mut records = match q.after {
-        Some(after) => {
-            state
-                .store
-                .messages_changed_after(room_id, after, limit + 1)
-                .await?
+/// Sends, reads and changes messages.
+#[derive(Clone)]
+pub struct MessageService {
+    store: Arc<dyn Store>,
+    events: Events,
+    access: RoomAccess,
+    views: Views,
+    uploads: UploadAccess,
+    notifications: NotificationService,
+    limits: Arc<RateLimits>,
+    max_message_chars: usize,
+}
+
+impl MessageService {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn Store>,
+        events: Events,
+        access: RoomAccess,
+        views: Views,
+        uploads: UploadAccess,
+        notifications: NotificationService,
+        limits: Arc<RateLimits>,
+        max_message_chars: usize,
+    ) -> Self {
+        Self {
+            store,
+            events,
+            access,
+            views,
+            uploads,
+            notifications,
+            limits,
+            max_message_chars,
         }
-        None => {
-            state
-                .store
-                .messages_before(room_id, q.before, limit + 1)
-                .await?
+    }
+
+    pub async fn send(&self, sender: UserId, room_id: RoomId, req: SendMessage) -> ApiResult<Sent> {
+        let nonce = req.nonce.as_deref().map(parse_nonce).transpose()?;
+        match self.send_new(sender, room_id, req, nonce.clone()).await {
+            Err(refused) => match nonce {
+                Some(n) => self.resent(sender, room_id, &n, refused).await,
+                None => Err(refused),
+            },
+            sent => sent,
         }
-    };
-    let has_more = records.len() > limit as usize;
-    if has_more {
-        if q.after.is_some() {
-            // Drop the row with the highest updated_seq (the "one more").
-            if let Some(pos) = records
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, m)| m.updated_seq)
-                .map(|(i, _)| i)
-            {
-                records.remove(pos);
+    }
+
+    /// A resend of a message that was stored (its ack got lost) must succeed
+    /// even if the sender is now rate limited or muted: the store answers a
+    /// repeated nonce with the original, but a check before the insert may have
+    /// said no. Only then is the nonce looked up; `refused` stands otherwise.
+    async fn resent(
+        &self,
+        sender: UserId,
+        room_id: RoomId,
+        nonce: &str,
+        refused: ApiError,
+    ) -> ApiResult<Sent> {
+        let Some(existing) = self.store.message_by_nonce(room_id, sender, nonce).await? else {
+            return Err(refused);
+        };
+        self.access.authorize(sender, room_id, Action::Read).await?;
+        let message = self.views.message(&existing, Some(sender)).await?;
+        Ok(Sent {
+            message,
+            created: false,
+        })
+    }
+
+    /// [`send`] for a message the store has not seen yet (as far as the checks
+    /// before the insert know).
+    async fn send_new(
+        &self,
+        sender: UserId,
+        room_id: RoomId,
+        req: SendMessage,
+        nonce: Option<String>,
+    ) -> ApiResult<Sent> {
+        self.limits.check_send(sender)?;
+        if req.attachments.len() > MAX_ATTACHMENTS {
+            return Err(ApiError::validation(format!(
+                "attachments: at most {MAX_ATTACHMENTS}"
+            )));
+        }
+        let body = parse_message_body(
+            &req.body,
+            self.max_message_chars,
+            !req.attachments.is_empty(),
+        )?;
+        let SendAccess {
+            access,
+            sender: sender_account,
+            notify_all,
+        } = self.access.authorize_send(sender, room_id).await?;
+        if access.member.muted {
+            return Err(ApiError::new(
+                ErrorCode::Muted,
+                "you are muted in this room",
+            ));
+        }
+        if req.anonymous {
+            require(&access, Action::PostAnonymously)?;
+        }
+        if let Some(reply) = req.reply_to {
+            match self.store.message_by_id(room_id, reply).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(ApiError::validation("reply_to: not a message of this room"));
+                }
+                Err(e) => return Err(e.into()),
             }
-        } else {
-            records.remove(0);
         }
+        let attachments = self
+            .uploads
+            .check_attachable(sender, &req.attachments)
+            .await?;
+        let (mentions, mentions_room) = self.resolve_mentions(room_id, &body).await?;
+        let inserted = self
+            .store
+            .insert_message(NewMessage {
+                id: MessageId::new(),
+                room_id,
+                sender_id: sender,
+                body,
+                nonce,
+                reply_to: req.reply_to,
+                mentions,
+                mentions_room,
+                anonymous: req.anonymous,
+                attachments,
+                created_at: OffsetDateTime::now_utc(),
+            })
+            .await?;
+        let created = inserted.is_created();
+        let rec = inserted.into_inner();
+        let message = self
+            .views
+            .message_by(&rec, Some(sender), sender_account)
+            .await?;
+        if created {
+            self.publish_created(&access, &message, &notify_all).await?;
+        }
+        Ok(Sent { message, created })
     }
-    let messages = views::messages(state, &records, Some(user)).await?;
-    Ok(MessagePage {
-        messages,
-        has_more,
-        last_seq: access.room.last_seq,
-    })
-}
 
-pub async fn get(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-    id: MessageId,
-) -> ApiResult<Message> {
-    authorize(state, user, room_id, Action::Read).await?;
-    let rec = state
-        .store
-        .message_by_id(room_id, id)
-        .await
-        .map_err(map_message_err)?;
-    views::message(state, &rec, Some(user)).await
-}
-
-async fn load_live(state: &AppState, room_id: RoomId, id: MessageId) -> ApiResult<MessageRecord> {
-    let rec = state
-        .store
-        .message_by_id(room_id, id)
-        .await
-        .map_err(map_message_err)?;
-    if rec.deleted {
-        return Err(message_not_found());
+    /// Mentioned usernames that are members of the room.
+    async fn resolve_mentions(
+        &self,
+        room_id: RoomId,
+        body: &str,
+    ) -> ApiResult<(Vec<UserId>, bool)> {
+        let parsed = parse_mentions(body);
+        let mut ids = Vec::new();
+        for name in parsed.usernames.iter().take(20) {
+            match self.store.user_by_login(name).await {
+                Ok(u) => {
+                    if self
+                        .store
+                        .member(room_id, u.id)
+                        .await?
+                        .is_some_and(|m| !m.banned)
+                        && !ids.contains(&u.id)
+                    {
+                        ids.push(u.id);
+                    }
+                }
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok((ids, parsed.room))
     }
-    Ok(rec)
-}
 
-/// Edits the caller's own message.
-pub async fn edit(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-    id: MessageId,
-    body: &str,
-) -> ApiResult<Message> {
-    let access = authorize(state, user, room_id, Action::Post).await?;
-    let rec = load_live(state, room_id, id).await?;
-    if rec.sender_id != user {
-        return Err(ApiError::forbidden("you can only edit your own messages"));
+    async fn publish_created(
+        &self,
+        access: &Access,
+        message: &Message,
+        notify_all: &[UserId],
+    ) -> ApiResult<()> {
+        let mut shared = message.clone();
+        if shared.anonymous {
+            // The sender got the nonce in their answer; others must not see it.
+            shared.nonce = None;
+        }
+        self.events.to_room(
+            message.room_id,
+            ServerEvent::MessageCreated(Box::new(MessageEvent {
+                message: shared.clone(),
+            })),
+        );
+        // Notifications follow each member's level (see service::notifications).
+        self.notifications
+            .message_created(access, &shared, notify_all)
+            .await
     }
-    if access.member.muted {
-        return Err(ApiError::new(
-            ErrorCode::Muted,
-            "you are muted in this room",
-        ));
-    }
-    let body = parse_message_body(
-        body,
-        state.config.max_message_chars,
-        !rec.attachments.is_empty(),
-    )?;
-    let (mentions, mentions_room) = resolve_mentions(state, room_id, &body).await?;
-    let updated = state
-        .store
-        .edit_message(
-            room_id,
-            id,
-            &body,
-            &mentions,
-            mentions_room,
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .map_err(map_message_err)?;
-    let message = views::message(state, &updated, None).await?;
-    state.events.to_room(
-        room_id,
-        ServerEvent::MessageUpdated(Box::new(MessageEvent {
-            message: message.clone(),
-        })),
-    );
-    views::message(state, &updated, Some(user)).await
-}
 
-/// Deletes a message: its own sender may, and moderators may delete any.
-pub async fn delete(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-    id: MessageId,
-) -> ApiResult<()> {
-    let access = authorize(state, user, room_id, Action::Read).await?;
-    let rec = load_live(state, room_id, id).await?;
-    if rec.sender_id == user {
-        require(&access, Action::Post).or_else(|e| {
-            // Archived rooms are read-only even for one's own messages.
-            if e.code == ErrorCode::RoomArchived {
-                Err(e)
+    pub async fn list(
+        &self,
+        user: UserId,
+        room_id: RoomId,
+        q: PageQuery,
+    ) -> ApiResult<MessagePage> {
+        let limit = q.limit.unwrap_or(50);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "limit: 1 to 100",
+            ));
+        }
+        if q.before.is_some() && q.after.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "give before or after, not both",
+            ));
+        }
+        if q.before.is_some_and(|b| b < 0) || q.after.is_some_and(|a| a < 0) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "before and after must not be negative",
+            ));
+        }
+        let access = self.access.authorize(user, room_id, Action::Read).await?;
+        // One more than asked tells whether there is more.
+        let mut records = match q.after {
+            Some(after) => {
+                self.store
+                    .messages_changed_after(room_id, after, limit + 1)
+                    .await?
+            }
+            None => {
+                self.store
+                    .messages_before(room_id, q.before, limit + 1)
+                    .await?
+            }
+        };
+        let has_more = records.len() > limit as usize;
+        if has_more {
+            if q.after.is_some() {
+                // Drop the row with the highest updated_seq (the "one more").
+                if let Some(pos) = records
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, m)| m.updated_seq)
+                    .map(|(i, _)| i)
+                {
+                    records.remove(pos);
+                }
             } else {
-                Ok(())
+                records.remove(0);
             }
-        })?;
-    } else {
-        require(&access, Action::DeleteOthersMessage)?;
+        }
+        let messages = self.views.messages(&records, Some(user)).await?;
+        Ok(MessagePage {
+            messages,
+            has_more,
+            last_seq: access.room.last_seq,
+        })
     }
-    let deleted = state
-        .store
-        .delete_message(room_id, id)
-        .await
-        .map_err(map_message_err)?;
-    let message = views::message(state, &deleted, None).await?;
-    state.events.to_room(
-        room_id,
-        ServerEvent::MessageDeleted(Box::new(MessageEvent { message })),
-    );
-    Ok(())
-}
 
-pub async fn react(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-    id: MessageId,
-    emoji: &str,
-    add: bool,
-) -> ApiResult<Message> {
-    let emoji = parse_emoji(emoji)?;
-    authorize(state, user, room_id, Action::React).await?;
-    load_live(state, room_id, id).await?;
-    let changed = if add {
-        state
+    pub async fn get(&self, user: UserId, room_id: RoomId, id: MessageId) -> ApiResult<Message> {
+        self.access.authorize(user, room_id, Action::Read).await?;
+        let rec = self
             .store
-            .add_reaction(room_id, id, user, &emoji)
+            .message_by_id(room_id, id)
             .await
-            .map_err(|e| match e {
-                StoreError::Limit(_) => ApiError::validation(format!(
-                    "a message can have at most {} different reactions",
-                    hearth_store::MAX_DISTINCT_REACTIONS
-                )),
-                other => map_message_err(other),
-            })?
-    } else {
-        state
+            .map_err(map_message_err)?;
+        self.views.message(&rec, Some(user)).await
+    }
+
+    async fn load_live(&self, room_id: RoomId, id: MessageId) -> ApiResult<MessageRecord> {
+        let rec = self
             .store
-            .remove_reaction(room_id, id, user, &emoji)
+            .message_by_id(room_id, id)
             .await
-            .map_err(map_message_err)?
-    };
-    let Some(rec) = changed else {
-        // Nothing changed (already reacted / not reacted): answer the state.
-        return get(state, user, room_id, id).await;
-    };
-    let shared = views::message(state, &rec, None).await?;
-    state.events.to_room(
-        room_id,
-        ServerEvent::ReactionUpdated(ReactionEvent {
+            .map_err(map_message_err)?;
+        if rec.deleted {
+            return Err(message_not_found());
+        }
+        Ok(rec)
+    }
+
+    /// Edits the caller's own message.
+    pub async fn edit(
+        &self,
+        user: UserId,
+        room_id: RoomId,
+        id: MessageId,
+        body: &str,
+    ) -> ApiResult<Message> {
+        let access = self.access.authorize(user, room_id, Action::Post).await?;
+        let rec = self.load_live(room_id, id).await?;
+        if rec.sender_id != user {
+            return Err(ApiError::forbidden("you can only edit your own messages"));
+        }
+        if access.member.muted {
+            return Err(ApiError::new(
+                ErrorCode::Muted,
+                "you are muted in this room",
+            ));
+        }
+        let body = parse_message_body(body, self.max_message_chars, !rec.attachments.is_empty())?;
+        let (mentions, mentions_room) = self.resolve_mentions(room_id, &body).await?;
+        let updated = self
+            .store
+            .edit_message(
+                room_id,
+                id,
+                &body,
+                &mentions,
+                mentions_room,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .map_err(map_message_err)?;
+        let message = self.views.message(&updated, None).await?;
+        self.events.to_room(
             room_id,
-            message_id: id,
-            seq: rec.updated_seq,
-            user_id: user,
-            emoji,
-            added: add,
-            reactions: shared.reactions,
-        }),
-    );
-    views::message(state, &rec, Some(user)).await
-}
-
-pub async fn pin(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-    id: MessageId,
-    pinned: bool,
-) -> ApiResult<Message> {
-    authorize(state, user, room_id, Action::Pin).await?;
-    let current = load_live(state, room_id, id).await?;
-    if current.pinned == pinned {
-        return views::message(state, &current, Some(user)).await;
+            ServerEvent::MessageUpdated(Box::new(MessageEvent {
+                message: message.clone(),
+            })),
+        );
+        self.views.message(&updated, Some(user)).await
     }
-    let rec = state
-        .store
-        .set_pinned(room_id, id, pinned)
-        .await
-        .map_err(map_message_err)?;
-    let message = views::message(state, &rec, None).await?;
-    state.events.to_room(
-        room_id,
-        ServerEvent::MessageUpdated(Box::new(MessageEvent { message })),
-    );
-    views::message(state, &rec, Some(user)).await
+
+    /// Deletes a message: its own sender may, and moderators may delete any.
+    pub async fn delete(&self, user: UserId, room_id: RoomId, id: MessageId) -> ApiResult<()> {
+        let access = self.access.authorize(user, room_id, Action::Read).await?;
+        let rec = self.load_live(room_id, id).await?;
+        if rec.sender_id == user {
+            require(&access, Action::Post).or_else(|e| {
+                // Archived rooms are read-only even for one's own messages.
+                if e.code == ErrorCode::RoomArchived {
+                    Err(e)
+                } else {
+                    Ok(())
+                }
+            })?;
+        } else {
+            require(&access, Action::DeleteOthersMessage)?;
+        }
+        let deleted = self
+            .store
+            .delete_message(room_id, id)
+            .await
+            .map_err(map_message_err)?;
+        let message = self.views.message(&deleted, None).await?;
+        self.events.to_room(
+            room_id,
+            ServerEvent::MessageDeleted(Box::new(MessageEvent { message })),
+        );
+        Ok(())
+    }
+
+    pub async fn react(
+        &self,
+        user: UserId,
+        room_id: RoomId,
+        id: MessageId,
+        emoji: &str,
+        add: bool,
+    ) -> ApiResult<Message> {
+        let emoji = parse_emoji(emoji)?;
+        self.access.authorize(user, room_id, Action::React).await?;
+        self.load_live(room_id, id).await?;
+        let changed = if add {
+            self.store
+                .add_reaction(room_id, id, user, &emoji)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Limit(_) => ApiError::validation(format!(
+                        "a message can have at most {} different reactions",
+                        hearth_store::MAX_DISTINCT_REACTIONS
+                    )),
+                    other => map_message_err(other),
+                })?
+        } else {
+            self.store
+                .remove_reaction(room_id, id, user, &emoji)
+                .await
+                .map_err(map_message_err)?
+        };
+        let Some(rec) = changed else {
+            // Nothing changed (already reacted / not reacted): answer the self.
+            return self.get(user, room_id, id).await;
+        };
+        let shared = self.views.message(&rec, None).await?;
+        self.events.to_room(
+            room_id,
+            ServerEvent::ReactionUpdated(ReactionEvent {
+                room_id,
+                message_id: id,
+                seq: rec.updated_seq,
+                user_id: user,
+                emoji,
+                added: add,
+                reactions: shared.reactions,
+            }),
+        );
+        self.views.message(&rec, Some(user)).await
+    }
+
+    pub async fn pin(
+        &self,
+        user: UserId,
+        room_id: RoomId,
+        id: MessageId,
+        pinned: bool,
+    ) -> ApiResult<Message> {
+        self.access.authorize(user, room_id, Action::Pin).await?;
+        let current = self.load_live(room_id, id).await?;
+        if current.pinned == pinned {
+            return self.views.message(&current, Some(user)).await;
+        }
+        let rec = self
+            .store
+            .set_pinned(room_id, id, pinned)
+            .await
+            .map_err(map_message_err)?;
+        let message = self.views.message(&rec, None).await?;
+        self.events.to_room(
+            room_id,
+            ServerEvent::MessageUpdated(Box::new(MessageEvent { message })),
+        );
+        self.views.message(&rec, Some(user)).await
+    }
 }

@@ -11,19 +11,21 @@
 //! - pushes (and e-mail digests, see `service::digest`) skip users in
 //!   do-not-disturb; gateway events do not (the client is open anyway).
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::push::{BrowserKeys, Delivery};
+use crate::events::Events;
+use crate::hub::Hub;
+use crate::push::{BrowserKeys, Delivery, WebPush};
+use crate::service::access::{Access, RoomAccess};
 use crate::service::permissions::Action;
-use crate::service::rooms::{Access, authorize};
 use hearth_protocol::dto::{Message, RoomKind};
 use hearth_protocol::gateway::{NotificationEvent, NotificationKind, ServerEvent};
 use hearth_protocol::notifications::{
     NotifyLevel, PushPayload, PushSubscriptionRequest, RoomNotifications,
 };
 use hearth_protocol::{RoomId, UserId};
-use hearth_store::{PushSubscriptionRecord, StoreError, default_notify_level};
+use hearth_store::{PushSubscriptionRecord, Store, StoreError, default_notify_level};
 use std::collections::HashSet;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Longest message text carried in a push.
@@ -51,142 +53,240 @@ pub fn notification_kind(
     }
 }
 
-/// Tells the members who should hear about `message` (just created by the
-/// member in `access`): gateway events now, pushes in the background.
-/// `notify_all`: the room's members who chose to hear of every message.
-pub async fn message_created(
-    state: &AppState,
-    access: &Access,
-    message: &Message,
-    notify_all: &[UserId],
-) -> ApiResult<()> {
-    let room = &access.room;
-    let mentioned: HashSet<UserId> = message.mentions.iter().copied().collect();
-    // Everyone may be concerned by a DM or @room; otherwise only the
-    // mentioned and those who want every message.
-    let candidates: Vec<(UserId, Option<NotifyLevel>)> =
-        if room.kind == RoomKind::Dm || message.mentions_room {
-            state
-                .store
-                .members(room.id)
-                .await?
-                .into_iter()
-                .map(|m| (m.user_id, m.notify_level))
-                .collect()
-        } else {
-            let mut found = Vec::new();
-            for user in &mentioned {
-                if let Some(m) = state.store.member(room.id, *user).await?
-                    && !m.banned
+/// Decides and delivers notifications; keeps the per-room levels and the
+/// push subscriptions.
+#[derive(Clone)]
+pub struct NotificationService {
+    store: Arc<dyn Store>,
+    events: Events,
+    access: RoomAccess,
+    /// Whether a user has a session on this node (no session: push).
+    hub: Arc<Hub>,
+    push: Arc<WebPush>,
+}
+
+impl NotificationService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        events: Events,
+        access: RoomAccess,
+        hub: Arc<Hub>,
+        push: Arc<WebPush>,
+    ) -> Self {
+        Self {
+            store,
+            events,
+            access,
+            hub,
+            push,
+        }
+    }
+
+    /// Tells the members who should hear about `message` (just created by the
+    /// member in `access`): gateway events now, pushes in the background.
+    /// `notify_all`: the room's members who chose to hear of every message.
+    pub async fn message_created(
+        &self,
+        access: &Access,
+        message: &Message,
+        notify_all: &[UserId],
+    ) -> ApiResult<()> {
+        let room = &access.room;
+        let mentioned: HashSet<UserId> = message.mentions.iter().copied().collect();
+        // Everyone may be concerned by a DM or @room; otherwise only the
+        // mentioned and those who want every message.
+        let candidates: Vec<(UserId, Option<NotifyLevel>)> =
+            if room.kind == RoomKind::Dm || message.mentions_room {
+                self.store
+                    .members(room.id)
+                    .await?
+                    .into_iter()
+                    .map(|m| (m.user_id, m.notify_level))
+                    .collect()
+            } else {
+                let mut found = Vec::new();
+                for user in &mentioned {
+                    if let Some(m) = self.store.member(room.id, *user).await?
+                        && !m.banned
+                    {
+                        found.push((m.user_id, m.notify_level));
+                    }
+                }
+                for user in notify_all {
+                    if !mentioned.contains(user) {
+                        found.push((*user, Some(NotifyLevel::All)));
+                    }
+                }
+                found
+            };
+        let author = access.member.user_id;
+        let mut by_kind: Vec<(NotificationKind, Vec<UserId>)> = Vec::new();
+        let mut pushed = Vec::new();
+        for (user, level) in candidates {
+            if user == author {
+                continue;
+            }
+            let level = level.unwrap_or_else(|| default_notify_level(room.kind));
+            let is_mentioned = mentioned.contains(&user) || message.mentions_room;
+            if let Some(kind) = notification_kind(room.kind, level, is_mentioned) {
+                match by_kind.iter_mut().find(|(k, _)| *k == kind) {
+                    Some((_, users)) => users.push(user),
+                    None => by_kind.push((kind, vec![user])),
+                }
+                if self.hub.session_count(user) == 0 {
+                    pushed.push((user, kind));
+                }
+            }
+        }
+        for (kind, users) in by_kind {
+            self.events.to_users(
+                users,
+                ServerEvent::Notification(Box::new(NotificationEvent {
+                    kind,
+                    room_id: room.id,
+                    message: Some(message.clone()),
+                })),
+            );
+        }
+        if !pushed.is_empty() {
+            let this = self.clone();
+            let room_name = room.name.clone();
+            let message = message.clone();
+            tokio::spawn(async move {
+                if let Err(e) = this.push_message(&room_name, &message, pushed).await {
+                    tracing::error!(error = ?e, "web push failed");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Pushes `message` to each user's browsers, skipping users in
+    /// do-not-disturb and forgetting subscriptions the push service says are gone.
+    async fn push_message(
+        &self,
+        room_name: &str,
+        message: &Message,
+        recipients: Vec<(UserId, NotificationKind)>,
+    ) -> anyhow::Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let ids: Vec<UserId> = recipients.iter().map(|(u, _)| *u).collect();
+        // Active users not in do-not-disturb.
+        let reachable: HashSet<UserId> = self
+            .store
+            .users_by_ids(&ids)
+            .await?
+            .into_iter()
+            .filter(|u| u.dnd_until.is_none_or(|until| until <= now) && !u.deactivated)
+            .map(|u| u.id)
+            .collect();
+        for (user, kind) in recipients {
+            if !reachable.contains(&user) {
+                continue;
+            }
+            let payload = push_payload(kind, room_name, message);
+            let bytes = serde_json::to_vec(&payload)?;
+            for subscription in self.store.push_subscriptions(user).await? {
+                self.deliver(&subscription, &bytes, now).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one push; a subscription the push service no longer knows is
+    /// deleted, any other failure is logged and the subscription kept.
+    pub async fn deliver(
+        &self,
+        subscription: &PushSubscriptionRecord,
+        payload: &[u8],
+        now: OffsetDateTime,
+    ) {
+        match self.push.send(subscription, payload, now).await {
+            Ok(Delivery::Sent) => {}
+            Ok(Delivery::Gone) => {
+                tracing::info!(user = %subscription.user_id, "push subscription expired; removed");
+                if let Err(e) = self
+                    .store
+                    .delete_push_subscription(&subscription.endpoint, None)
+                    .await
                 {
-                    found.push((m.user_id, m.notify_level));
+                    tracing::error!(error = ?e, "removing an expired push subscription failed");
                 }
             }
-            for user in notify_all {
-                if !mentioned.contains(user) {
-                    found.push((*user, Some(NotifyLevel::All)));
-                }
+            Ok(Delivery::Refused(status)) => {
+                tracing::warn!(status, user = %subscription.user_id, "push service refused a push");
             }
-            found
-        };
-    let author = access.member.user_id;
-    let mut by_kind: Vec<(NotificationKind, Vec<UserId>)> = Vec::new();
-    let mut pushed = Vec::new();
-    for (user, level) in candidates {
-        if user == author {
-            continue;
-        }
-        let level = level.unwrap_or_else(|| default_notify_level(room.kind));
-        let is_mentioned = mentioned.contains(&user) || message.mentions_room;
-        if let Some(kind) = notification_kind(room.kind, level, is_mentioned) {
-            match by_kind.iter_mut().find(|(k, _)| *k == kind) {
-                Some((_, users)) => users.push(user),
-                None => by_kind.push((kind, vec![user])),
-            }
-            if state.hub.session_count(user) == 0 {
-                pushed.push((user, kind));
-            }
+            Err(e) => tracing::warn!(error = ?e, user = %subscription.user_id, "push failed"),
         }
     }
-    for (kind, users) in by_kind {
-        state.events.to_users(
-            users,
-            ServerEvent::Notification(Box::new(NotificationEvent {
-                kind,
-                room_id: room.id,
-                message: Some(message.clone()),
-            })),
-        );
-    }
-    if !pushed.is_empty() {
-        let state = state.clone();
-        let room_name = room.name.clone();
-        let message = message.clone();
-        tokio::spawn(async move {
-            if let Err(e) = push_message(&state, &room_name, &message, pushed).await {
-                tracing::error!(error = ?e, "web push failed");
-            }
-        });
-    }
-    Ok(())
-}
 
-/// Pushes `message` to each user's browsers, skipping users in
-/// do-not-disturb and forgetting subscriptions the push service says are gone.
-async fn push_message(
-    state: &AppState,
-    room_name: &str,
-    message: &Message,
-    recipients: Vec<(UserId, NotificationKind)>,
-) -> anyhow::Result<()> {
-    let now = OffsetDateTime::now_utc();
-    let ids: Vec<UserId> = recipients.iter().map(|(u, _)| *u).collect();
-    // Active users not in do-not-disturb.
-    let reachable: HashSet<UserId> = state
-        .store
-        .users_by_ids(&ids)
-        .await?
-        .into_iter()
-        .filter(|u| u.dnd_until.is_none_or(|until| until <= now) && !u.deactivated)
-        .map(|u| u.id)
-        .collect();
-    for (user, kind) in recipients {
-        if !reachable.contains(&user) {
-            continue;
-        }
-        let payload = push_payload(kind, room_name, message);
-        let bytes = serde_json::to_vec(&payload)?;
-        for subscription in state.store.push_subscriptions(user).await? {
-            deliver(state, &subscription, &bytes, now).await;
-        }
+    /// The caller's notification setting in a room they are a member of.
+    pub async fn room_settings(
+        &self,
+        user: UserId,
+        room_id: RoomId,
+    ) -> ApiResult<RoomNotifications> {
+        let access = self.access.authorize(user, room_id, Action::Read).await?;
+        Ok(settings(&access))
     }
-    Ok(())
-}
 
-/// Sends one push; a subscription the push service no longer knows is
-/// deleted, any other failure is logged and the subscription kept.
-pub async fn deliver(
-    state: &AppState,
-    subscription: &PushSubscriptionRecord,
-    payload: &[u8],
-    now: OffsetDateTime,
-) {
-    match state.push.send(subscription, payload, now).await {
-        Ok(Delivery::Sent) => {}
-        Ok(Delivery::Gone) => {
-            tracing::info!(user = %subscription.user_id, "push subscription expired; removed");
-            if let Err(e) = state
-                .store
-                .delete_push_subscription(&subscription.endpoint, None)
-                .await
-            {
-                tracing::error!(error = ?e, "removing an expired push subscription failed");
-            }
+    /// Sets (or, with `None`, resets to the default) the caller's level in a
+    /// room. Allowed in archived rooms too: it changes nothing others see.
+    pub async fn set_room_level(
+        &self,
+        user: UserId,
+        room_id: RoomId,
+        level: Option<NotifyLevel>,
+    ) -> ApiResult<RoomNotifications> {
+        let mut access = self.access.authorize(user, room_id, Action::Read).await?;
+        access.member = self
+            .store
+            .set_notify_level(room_id, user, level)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ApiError::not_found("room"),
+                other => other.into(),
+            })?;
+        Ok(settings(&access))
+    }
+
+    /// The key browsers need to subscribe (VAPID, RFC 8292).
+    pub fn vapid_public_key(&self) -> &str {
+        self.push.public_key()
+    }
+
+    /// Stores the caller's browser subscription (the same browser subscribing
+    /// again replaces its keys).
+    pub async fn subscribe(&self, user: UserId, req: PushSubscriptionRequest) -> ApiResult<()> {
+        self.push
+            .check_endpoint(&req.endpoint)
+            .map_err(ApiError::validation)?;
+        BrowserKeys::parse(&req.keys.p256dh, &req.keys.auth).map_err(ApiError::validation)?;
+        self.store
+            .upsert_push_subscription(&PushSubscriptionRecord {
+                id: uuid::Uuid::now_v7(),
+                user_id: user,
+                endpoint: req.endpoint,
+                p256dh: req.keys.p256dh,
+                auth: req.keys.auth,
+                created_at: OffsetDateTime::now_utc(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the caller's subscription with this endpoint (404 when the caller
+    /// has none such).
+    pub async fn unsubscribe(&self, user: UserId, endpoint: &str) -> ApiResult<()> {
+        if self
+            .store
+            .delete_push_subscription(endpoint, Some(user))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("push subscription"))
         }
-        Ok(Delivery::Refused(status)) => {
-            tracing::warn!(status, user = %subscription.user_id, "push service refused a push");
-        }
-        Err(e) => tracing::warn!(error = ?e, user = %subscription.user_id, "push failed"),
     }
 }
 
@@ -235,36 +335,6 @@ fn settings(access: &Access) -> RoomNotifications {
     }
 }
 
-/// The caller's notification setting in a room they are a member of.
-pub async fn room_settings(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-) -> ApiResult<RoomNotifications> {
-    let access = authorize(state, user, room_id, Action::Read).await?;
-    Ok(settings(&access))
-}
-
-/// Sets (or, with `None`, resets to the default) the caller's level in a
-/// room. Allowed in archived rooms too: it changes nothing others see.
-pub async fn set_room_level(
-    state: &AppState,
-    user: UserId,
-    room_id: RoomId,
-    level: Option<NotifyLevel>,
-) -> ApiResult<RoomNotifications> {
-    let mut access = authorize(state, user, room_id, Action::Read).await?;
-    access.member = state
-        .store
-        .set_notify_level(room_id, user, level)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("room"),
-            other => other.into(),
-        })?;
-    Ok(settings(&access))
-}
-
 /// `PATCH /users/me` do-not-disturb fields: `dnd: true` (until turned off),
 /// `dnd: false` or `dnd_until: null` (off), `dnd_until: TIME`. `None` when
 /// neither was given; a time in the past turns it off.
@@ -280,46 +350,6 @@ pub fn parse_dnd(
         (None, Some(Some(until))) if until <= now => Ok(Some(None)),
         (None, Some(Some(until))) => Ok(Some(Some(until))),
         (None, None) => Ok(None),
-    }
-}
-
-/// Stores the caller's browser subscription (the same browser subscribing
-/// again replaces its keys).
-pub async fn subscribe(
-    state: &AppState,
-    user: UserId,
-    req: PushSubscriptionRequest,
-) -> ApiResult<()> {
-    state
-        .push
-        .check_endpoint(&req.endpoint)
-        .map_err(ApiError::validation)?;
-    BrowserKeys::parse(&req.keys.p256dh, &req.keys.auth).map_err(ApiError::validation)?;
-    state
-        .store
-        .upsert_push_subscription(&PushSubscriptionRecord {
-            id: uuid::Uuid::now_v7(),
-            user_id: user,
-            endpoint: req.endpoint,
-            p256dh: req.keys.p256dh,
-            auth: req.keys.auth,
-            created_at: OffsetDateTime::now_utc(),
-        })
-        .await?;
-    Ok(())
-}
-
-/// Forgets the caller's subscription with this endpoint (404 when the caller
-/// has none such).
-pub async fn unsubscribe(state: &AppState, user: UserId, endpoint: &str) -> ApiResult<()> {
-    if state
-        .store
-        .delete_push_subscription(endpoint, Some(user))
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("push subscription"))
     }
 }
 

@@ -1,16 +1,16 @@
 //! Message search: checks the parameters, asks the store for what the caller
 //! may read now, and builds the answer with the message DTOs.
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::service::access::RoomAccess;
 use crate::service::permissions::Action;
-use crate::service::rooms::authorize;
-use crate::service::views;
+use crate::service::views::Views;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hearth_protocol::search::{SearchHas, SearchPage, SearchResult};
 use hearth_protocol::{ErrorCode, RoomId, UserId};
-use hearth_store::SearchQuery;
+use hearth_store::{SearchQuery, Store};
+use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -76,68 +76,86 @@ fn decode_cursor(cursor: &str) -> ApiResult<i64> {
     Ok(i64::from_be_bytes(bytes))
 }
 
-/// Messages matching `params.q` that `user` may read now, newest first.
-pub async fn search(state: &AppState, user: UserId, params: SearchParams) -> ApiResult<SearchPage> {
-    if params.q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::validation(format!(
-            "q: at most {MAX_QUERY_CHARS} characters"
-        )));
+/// Message search, limited to the rooms the caller may read.
+#[derive(Clone)]
+pub struct SearchService {
+    store: Arc<dyn Store>,
+    access: RoomAccess,
+    views: Views,
+}
+
+impl SearchService {
+    pub fn new(store: Arc<dyn Store>, access: RoomAccess, views: Views) -> Self {
+        Self {
+            store,
+            access,
+            views,
+        }
     }
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(invalid("limit: 1 to 50"));
-    }
-    let before = params
-        .before
-        .as_deref()
-        .map(|b| parse_time(b, "before"))
-        .transpose()?;
-    let after = params
-        .after
-        .as_deref()
-        .map(|a| parse_time(a, "after"))
-        .transpose()?;
-    let before_position = params.cursor.as_deref().map(decode_cursor).transpose()?;
-    if let Some(room) = params.room_id {
-        // The usual 404 / 403 for a room the caller cannot read.
-        authorize(state, user, room, Action::Read).await?;
-    }
-    let mut hits = state
-        .store
-        .search_messages(&SearchQuery {
-            user,
-            text: params.q,
-            room: params.room_id,
-            from: params.from,
-            before,
-            after,
-            has: params.has,
-            before_position,
-            limit: limit + 1,
+
+    /// Messages matching `params.q` that `user` may read now, newest first.
+    pub async fn search(&self, user: UserId, params: SearchParams) -> ApiResult<SearchPage> {
+        if params.q.chars().count() > MAX_QUERY_CHARS {
+            return Err(ApiError::validation(format!(
+                "q: at most {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(invalid("limit: 1 to 50"));
+        }
+        let before = params
+            .before
+            .as_deref()
+            .map(|b| parse_time(b, "before"))
+            .transpose()?;
+        let after = params
+            .after
+            .as_deref()
+            .map(|a| parse_time(a, "after"))
+            .transpose()?;
+        let before_position = params.cursor.as_deref().map(decode_cursor).transpose()?;
+        if let Some(room) = params.room_id {
+            // The usual 404 / 403 for a room the caller cannot read.
+            self.access.authorize(user, room, Action::Read).await?;
+        }
+        let mut hits = self
+            .store
+            .search_messages(&SearchQuery {
+                user,
+                text: params.q,
+                room: params.room_id,
+                from: params.from,
+                before,
+                after,
+                has: params.has,
+                before_position,
+                limit: limit + 1,
+            })
+            .await?;
+        let next_cursor = if hits.len() > limit as usize {
+            hits.truncate(limit as usize);
+            hits.last().map(|h| encode_cursor(h.position))
+        } else {
+            None
+        };
+        let records: Vec<_> = hits.iter().map(|h| h.message.clone()).collect();
+        let messages = self.views.messages(&records, Some(user)).await?;
+        let results = hits
+            .into_iter()
+            .zip(messages)
+            .map(|(hit, message)| SearchResult {
+                room_id: message.room_id,
+                message,
+                snippet: hit.snippet,
+                highlights: hit.highlights.into_iter().map(|(s, e)| [s, e]).collect(),
+            })
+            .collect();
+        Ok(SearchPage {
+            results,
+            next_cursor,
         })
-        .await?;
-    let next_cursor = if hits.len() > limit as usize {
-        hits.truncate(limit as usize);
-        hits.last().map(|h| encode_cursor(h.position))
-    } else {
-        None
-    };
-    let records: Vec<_> = hits.iter().map(|h| h.message.clone()).collect();
-    let messages = views::messages(state, &records, Some(user)).await?;
-    let results = hits
-        .into_iter()
-        .zip(messages)
-        .map(|(hit, message)| SearchResult {
-            room_id: message.room_id,
-            message,
-            snippet: hit.snippet,
-            highlights: hit.highlights.into_iter().map(|(s, e)| [s, e]).collect(),
-        })
-        .collect();
-    Ok(SearchPage {
-        results,
-        next_cursor,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,13 @@
 //! code (which hands out the recovery codes), checking the second factor at
 //! login, and turning it off.
 
-use crate::app::AppState;
-use crate::auth::totp;
+use crate::auth::totp::{self, SecretSealer};
 use crate::error::{ApiError, ApiResult};
-use crate::service::accounts;
+use crate::service::credentials::Credentials;
 use hearth_protocol::dto::{RecoveryCodes, TotpDisableRequest, TotpSetup};
 use hearth_protocol::{ErrorCode, UserId};
-use hearth_store::{StoreError, UserRecord};
+use hearth_store::{Store, StoreError, UserRecord};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 fn already_enabled() -> ApiError {
@@ -25,125 +25,138 @@ fn invalid_code() -> ApiError {
     )
 }
 
-/// Makes a new secret for `user` (replacing one not yet confirmed) and
-/// returns what the authenticator app needs. Two-factor stays off until
-/// [`enable`] confirms a code.
-pub async fn setup(state: &AppState, user: UserId) -> ApiResult<TotpSetup> {
-    let rec = state.store.user_by_id(user).await?;
-    if rec.totp_enabled {
-        return Err(already_enabled());
-    }
-    let secret = totp::new_secret();
-    let sealed = state
-        .totp_sealer
-        .seal(user, &secret)
-        .map_err(ApiError::internal)?;
-    let payload = totp::setup_payload(&secret, &rec.username).map_err(ApiError::internal)?;
-    state
-        .store
-        .set_pending_totp(user, &sealed)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => already_enabled(),
-            other => other.into(),
-        })?;
-    Ok(payload)
+/// Two-factor authentication for accounts.
+#[derive(Clone)]
+pub struct TwoFactorService {
+    store: Arc<dyn Store>,
+    /// Seals TOTP secrets before they reach the store.
+    sealer: SecretSealer,
+    credentials: Credentials,
 }
 
-/// Confirms the pending secret with a current code and turns two-factor on;
-/// returns the recovery codes, which are never shown again.
-pub async fn enable(state: &AppState, user: UserId, code: &str) -> ApiResult<RecoveryCodes> {
-    let rec = state.store.user_by_id(user).await?;
-    if rec.totp_enabled {
-        return Err(already_enabled());
-    }
-    let pending = state.store.totp_state(user).await?;
-    let Some(sealed) = pending.secret else {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "no two-factor setup is pending; call /auth/totp/setup first",
-        ));
-    };
-    let secret = state
-        .totp_sealer
-        .open(user, &sealed)
-        .map_err(ApiError::internal)?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    let step = totp::matching_step(&secret, code, now).ok_or_else(invalid_code)?;
-    let codes = totp::new_recovery_codes();
-    let hashes: Vec<String> = codes
-        .iter()
-        .filter_map(|c| totp::normalize_recovery_code(c))
-        .map(|c| totp::hash_recovery_code(&c))
-        .collect();
-    state
-        .store
-        .enable_totp(user, step, &hashes)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => already_enabled(),
-            other => other.into(),
-        })?;
-    tracing::info!(user_id = %user, "two-factor authentication enabled");
-    Ok(RecoveryCodes {
-        recovery_codes: codes,
-    })
-}
-
-/// Turns two-factor off; needs the password and a current or recovery code.
-pub async fn disable(state: &AppState, user: UserId, req: TotpDisableRequest) -> ApiResult<()> {
-    let rec = state.store.user_by_id(user).await?;
-    if !rec.totp_enabled {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "two-factor authentication is not on",
-        ));
-    }
-    accounts::reauthenticate(state, &rec, req.password).await?;
-    if !check_second_factor(state, &rec, &req.code).await? {
-        return Err(invalid_code());
-    }
-    state.store.disable_totp(user).await?;
-    tracing::info!(user_id = %user, "two-factor authentication disabled");
-    Ok(())
-}
-
-/// Whether `code` is a current TOTP code of `user` not used before, or one
-/// of their unused recovery codes; either is spent by a `true`.
-pub async fn check_second_factor(
-    state: &AppState,
-    user: &UserRecord,
-    code: &str,
-) -> ApiResult<bool> {
-    let code = code.trim();
-    if code.is_empty() || code.len() > 64 {
-        return Ok(false);
-    }
-    if let Some(recovery) = totp::normalize_recovery_code(code) {
-        let used = state
-            .store
-            .use_recovery_code(
-                user.id,
-                &totp::hash_recovery_code(&recovery),
-                OffsetDateTime::now_utc(),
-            )
-            .await?;
-        if used {
-            tracing::info!(user_id = %user.id, "recovery code used");
+impl TwoFactorService {
+    pub fn new(store: Arc<dyn Store>, sealer: SecretSealer, credentials: Credentials) -> Self {
+        Self {
+            store,
+            sealer,
+            credentials,
         }
-        return Ok(used);
     }
-    let Some(sealed) = state.store.totp_state(user.id).await?.secret else {
-        return Ok(false);
-    };
-    let secret = state
-        .totp_sealer
-        .open(user.id, &sealed)
-        .map_err(ApiError::internal)?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    match totp::matching_step(&secret, code, now) {
-        // Claiming the step is what makes a code single-use.
-        Some(step) => Ok(state.store.claim_totp_step(user.id, step).await?),
-        None => Ok(false),
+
+    /// Makes a new secret for `user` (replacing one not yet confirmed) and
+    /// returns what the authenticator app needs. Two-factor stays off until
+    /// [`TwoFactorService::enable`] confirms a code.
+    pub async fn setup(&self, user: UserId) -> ApiResult<TotpSetup> {
+        let rec = self.store.user_by_id(user).await?;
+        if rec.totp_enabled {
+            return Err(already_enabled());
+        }
+        let secret = totp::new_secret();
+        let sealed = self
+            .sealer
+            .seal(user, &secret)
+            .map_err(ApiError::internal)?;
+        let payload = totp::setup_payload(&secret, &rec.username).map_err(ApiError::internal)?;
+        self.store
+            .set_pending_totp(user, &sealed)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => already_enabled(),
+                other => other.into(),
+            })?;
+        Ok(payload)
+    }
+
+    /// Confirms the pending secret with a current code and turns two-factor on;
+    /// returns the recovery codes, which are never shown again.
+    pub async fn enable(&self, user: UserId, code: &str) -> ApiResult<RecoveryCodes> {
+        let rec = self.store.user_by_id(user).await?;
+        if rec.totp_enabled {
+            return Err(already_enabled());
+        }
+        let pending = self.store.totp_state(user).await?;
+        let Some(sealed) = pending.secret else {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "no two-factor setup is pending; call /auth/totp/setup first",
+            ));
+        };
+        let secret = self
+            .sealer
+            .open(user, &sealed)
+            .map_err(ApiError::internal)?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let step = totp::matching_step(&secret, code, now).ok_or_else(invalid_code)?;
+        let codes = totp::new_recovery_codes();
+        let hashes: Vec<String> = codes
+            .iter()
+            .filter_map(|c| totp::normalize_recovery_code(c))
+            .map(|c| totp::hash_recovery_code(&c))
+            .collect();
+        self.store
+            .enable_totp(user, step, &hashes)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => already_enabled(),
+                other => other.into(),
+            })?;
+        tracing::info!(user_id = %user, "two-factor authentication enabled");
+        Ok(RecoveryCodes {
+            recovery_codes: codes,
+        })
+    }
+
+    /// Turns two-factor off; needs the password and a current or recovery code.
+    pub async fn disable(&self, user: UserId, req: TotpDisableRequest) -> ApiResult<()> {
+        let rec = self.store.user_by_id(user).await?;
+        if !rec.totp_enabled {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "two-factor authentication is not on",
+            ));
+        }
+        self.credentials.reauthenticate(&rec, req.password).await?;
+        if !self.check_second_factor(&rec, &req.code).await? {
+            return Err(invalid_code());
+        }
+        self.store.disable_totp(user).await?;
+        tracing::info!(user_id = %user, "two-factor authentication disabled");
+        Ok(())
+    }
+
+    /// Whether `code` is a current TOTP code of `user` not used before, or one
+    /// of their unused recovery codes; either is spent by a `true`.
+    pub async fn check_second_factor(&self, user: &UserRecord, code: &str) -> ApiResult<bool> {
+        let code = code.trim();
+        if code.is_empty() || code.len() > 64 {
+            return Ok(false);
+        }
+        if let Some(recovery) = totp::normalize_recovery_code(code) {
+            let used = self
+                .store
+                .use_recovery_code(
+                    user.id,
+                    &totp::hash_recovery_code(&recovery),
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
+            if used {
+                tracing::info!(user_id = %user.id, "recovery code used");
+            }
+            return Ok(used);
+        }
+        let Some(sealed) = self.store.totp_state(user.id).await?.secret else {
+            return Ok(false);
+        };
+        let secret = self
+            .sealer
+            .open(user.id, &sealed)
+            .map_err(ApiError::internal)?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        match totp::matching_step(&secret, code, now) {
+            // Claiming the step is what makes a code single-use.
+            Some(step) => Ok(self.store.claim_totp_step(user.id, step).await?),
+            None => Ok(false),
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! Turning store records into wire DTOs: users, rooms, messages.
 
-use crate::app::AppState;
 use crate::error::ApiResult;
+use crate::service::uploads::attachment_map;
 use hearth_protocol::dto::{Member, Message, ReactionSummary, Room, RoomKind, User, UserSummary};
 use hearth_protocol::{MessageId, UploadId, UserId};
+use hearth_store::Store;
 use hearth_store::{MemberRecord, MessageRecord, RoomListEntry, RoomRecord, UserRecord};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub fn avatar_url(user: UserId, avatar: Option<UploadId>) -> Option<String> {
     avatar.map(|a| format!("/api/v1/users/{user}/avatar?v={a}"))
@@ -67,211 +69,186 @@ pub fn member(rec: &MemberRecord, user: &UserRecord) -> Member {
     }
 }
 
-/// Builds message DTOs for `viewer` (whose reactions get `me: true`; pass
-/// `None` for frames shared by every recipient).
-pub async fn messages(
-    state: &AppState,
-    records: &[MessageRecord],
-    viewer: Option<UserId>,
-) -> ApiResult<Vec<Message>> {
-    if records.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sender_ids: Vec<UserId> = records.iter().map(|m| m.sender_id).collect();
-    sender_ids.sort_unstable();
-    sender_ids.dedup();
-    let senders: HashMap<UserId, UserRecord> = state
-        .store
-        .users_by_ids(&sender_ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    messages_by(state, records, viewer, &senders).await
+/// Builds the DTOs that need more than the record at hand (senders,
+/// reactions, attachments, counters) from the store.
+#[derive(Clone)]
+pub struct Views {
+    store: Arc<dyn Store>,
 }
 
-/// [`messages`] with the senders' accounts at hand (those not found are
-/// shown without a sender).
-async fn messages_by(
-    state: &AppState,
-    records: &[MessageRecord],
-    viewer: Option<UserId>,
-    senders: &HashMap<UserId, UserRecord>,
-) -> ApiResult<Vec<Message>> {
-    // Every reaction change takes a new seq as the message's `updated_seq`,
-    // so a message still at its own seq has none (a new message, most of a
-    // history page): only the others are looked up.
-    let ids: Vec<MessageId> = records
-        .iter()
-        .filter(|m| m.updated_seq != m.seq)
-        .map(|m| m.id)
-        .collect();
-    let mut reactions: HashMap<MessageId, Vec<ReactionSummary>> = HashMap::new();
-    let found = if ids.is_empty() {
-        Vec::new()
-    } else {
-        state.store.reactions_for(&ids).await?
-    };
-    for r in found {
-        let list = reactions.entry(r.message_id).or_default();
-        let me = viewer == Some(r.user_id);
-        match list.iter_mut().find(|s| s.emoji == r.emoji) {
-            Some(s) => {
-                s.count += 1;
-                s.me |= me;
-            }
-            None => list.push(ReactionSummary {
-                emoji: r.emoji,
-                count: 1,
-                me,
-            }),
-        }
+impl Views {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
     }
-    let uploads = crate::media::attachment_map(
-        state,
-        records.iter().flat_map(|m| m.attachments.iter().copied()),
-    )
-    .await?;
-    let mut out = Vec::with_capacity(records.len());
-    for rec in records {
-        // An upload that is gone is left out rather than failing the page.
-        let attachments = rec
-            .attachments
-            .iter()
-            .filter_map(|id| uploads.get(id).cloned())
+
+    /// Builds message DTOs for `viewer` (whose reactions get `me: true`; pass
+    /// `None` for frames shared by every recipient).
+    pub async fn messages(
+        &self,
+        records: &[MessageRecord],
+        viewer: Option<UserId>,
+    ) -> ApiResult<Vec<Message>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sender_ids: Vec<UserId> = records.iter().map(|m| m.sender_id).collect();
+        sender_ids.sort_unstable();
+        sender_ids.dedup();
+        let senders: HashMap<UserId, UserRecord> = self
+            .store
+            .users_by_ids(&sender_ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
             .collect();
-        let sender = if rec.anonymous || rec.deleted {
-            None
+        self.messages_by(records, viewer, &senders).await
+    }
+
+    /// [`messages`] with the senders' accounts at hand (those not found are
+    /// shown without a sender).
+    async fn messages_by(
+        &self,
+        records: &[MessageRecord],
+        viewer: Option<UserId>,
+        senders: &HashMap<UserId, UserRecord>,
+    ) -> ApiResult<Vec<Message>> {
+        // Every reaction change takes a new seq as the message's `updated_seq`,
+        // so a message still at its own seq has none (a new message, most of a
+        // history page): only the others are looked up.
+        let ids: Vec<MessageId> = records
+            .iter()
+            .filter(|m| m.updated_seq != m.seq)
+            .map(|m| m.id)
+            .collect();
+        let mut reactions: HashMap<MessageId, Vec<ReactionSummary>> = HashMap::new();
+        let found = if ids.is_empty() {
+            Vec::new()
         } else {
-            senders.get(&rec.sender_id).map(summary)
+            self.store.reactions_for(&ids).await?
         };
-        let mut message = message_from(
-            rec,
-            sender,
-            reactions.remove(&rec.id).unwrap_or_default(),
-            attachments,
-        );
-        // A client-chosen nonce could identify the author of an anonymous
-        // post; only the sender's own views carry it.
-        if rec.anonymous && viewer != Some(rec.sender_id) {
-            message.nonce = None;
+        for r in found {
+            let list = reactions.entry(r.message_id).or_default();
+            let me = viewer == Some(r.user_id);
+            match list.iter_mut().find(|s| s.emoji == r.emoji) {
+                Some(s) => {
+                    s.count += 1;
+                    s.me |= me;
+                }
+                None => list.push(ReactionSummary {
+                    emoji: r.emoji,
+                    count: 1,
+                    me,
+                }),
+            }
         }
-        out.push(message);
+        let uploads = attachment_map(
+            &*self.store,
+            records.iter().flat_map(|m| m.attachments.iter().copied()),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(records.len());
+        for rec in records {
+            // An upload that is gone is left out rather than failing the page.
+            let attachments = rec
+                .attachments
+                .iter()
+                .filter_map(|id| uploads.get(id).cloned())
+                .collect();
+            let sender = if rec.anonymous || rec.deleted {
+                None
+            } else {
+                senders.get(&rec.sender_id).map(summary)
+            };
+            let mut message = message_from(
+                rec,
+                sender,
+                reactions.remove(&rec.id).unwrap_or_default(),
+                attachments,
+            );
+            // A client-chosen nonce could identify the author of an anonymous
+            // post; only the sender's own views carry it.
+            if rec.anonymous && viewer != Some(rec.sender_id) {
+                message.nonce = None;
+            }
+            out.push(message);
+        }
+        Ok(out)
     }
-    Ok(out)
-}
 
-/// One message DTO from parts already at hand.
-pub fn message_from(
-    rec: &MessageRecord,
-    sender: Option<UserSummary>,
-    reactions: Vec<ReactionSummary>,
-    attachments: Vec<hearth_protocol::dto::Attachment>,
-) -> Message {
-    Message {
-        id: rec.id,
-        room_id: rec.room_id,
-        seq: rec.seq,
-        updated_seq: rec.updated_seq,
-        sender,
-        body: rec.body.clone(),
-        reply_to: rec.reply_to,
-        mentions: rec.mentions.clone(),
-        mentions_room: rec.mentions_room,
-        attachments,
-        reactions,
-        anonymous: rec.anonymous,
-        pinned: rec.pinned,
-        nonce: rec.nonce.clone(),
-        created_at: rec.created_at,
-        edited_at: rec.edited_at,
-        deleted: rec.deleted,
+    pub async fn message(&self, rec: &MessageRecord, viewer: Option<UserId>) -> ApiResult<Message> {
+        let mut v = self.messages(std::slice::from_ref(rec), viewer).await?;
+        v.pop()
+            .ok_or_else(|| crate::error::ApiError::not_found("message"))
     }
-}
 
-pub async fn message(
-    state: &AppState,
-    rec: &MessageRecord,
-    viewer: Option<UserId>,
-) -> ApiResult<Message> {
-    let mut v = messages(state, std::slice::from_ref(rec), viewer).await?;
-    v.pop()
-        .ok_or_else(|| crate::error::ApiError::not_found("message"))
-}
-
-/// [`message`] by a sender whose account is at hand (`None`: it is gone).
-pub async fn message_by(
-    state: &AppState,
-    rec: &MessageRecord,
-    viewer: Option<UserId>,
-    sender: Option<UserRecord>,
-) -> ApiResult<Message> {
-    let senders = sender.map(|u| (u.id, u)).into_iter().collect();
-    let mut v = messages_by(state, std::slice::from_ref(rec), viewer, &senders).await?;
-    v.pop()
-        .ok_or_else(|| crate::error::ApiError::not_found("message"))
-}
-
-/// The room as `viewer` sees it, with their counters.
-pub async fn room(
-    state: &AppState,
-    rec: &RoomRecord,
-    membership: Option<&MemberRecord>,
-    viewer: UserId,
-) -> ApiResult<Room> {
-    let (unread, mention_count) = match membership {
-        Some(m) if !m.banned => state.store.unread_counts(rec.id, viewer).await?,
-        _ => (0, 0),
-    };
-    let last = state.store.messages_before(rec.id, None, 1).await?;
-    let last_message = match last.first() {
-        Some(m) if membership.is_some() => Some(message(state, m, Some(viewer)).await?),
-        _ => None,
-    };
-    let peer = dm_peer(state, rec, viewer).await?;
-    Ok(room_from(
-        rec,
-        membership,
-        peer,
-        unread,
-        mention_count,
-        last_message,
-    ))
-}
-
-pub async fn room_list_entry(
-    state: &AppState,
-    entry: &RoomListEntry,
-    viewer: UserId,
-) -> ApiResult<Room> {
-    let last_message = match &entry.last_message {
-        Some(m) => Some(message(state, m, Some(viewer)).await?),
-        None => None,
-    };
-    let peer = dm_peer(state, &entry.room, viewer).await?;
-    Ok(room_from(
-        &entry.room,
-        Some(&entry.member),
-        peer,
-        entry.unread,
-        entry.mention_count,
-        last_message,
-    ))
-}
-
-async fn dm_peer(
-    state: &AppState,
-    rec: &RoomRecord,
-    viewer: UserId,
-) -> ApiResult<Option<UserSummary>> {
-    if rec.kind != RoomKind::Dm {
-        return Ok(None);
+    /// [`message`] by a sender whose account is at hand (`None`: it is gone).
+    pub async fn message_by(
+        &self,
+        rec: &MessageRecord,
+        viewer: Option<UserId>,
+        sender: Option<UserRecord>,
+    ) -> ApiResult<Message> {
+        let senders = sender.map(|u| (u.id, u)).into_iter().collect();
+        let mut v = self
+            .messages_by(std::slice::from_ref(rec), viewer, &senders)
+            .await?;
+        v.pop()
+            .ok_or_else(|| crate::error::ApiError::not_found("message"))
     }
-    let members = state.store.members(rec.id).await?;
-    let Some(peer) = members.iter().find(|m| m.user_id != viewer) else {
-        return Ok(None);
-    };
-    Ok(Some(summary(&state.store.user_by_id(peer.user_id).await?)))
+
+    /// The room as `viewer` sees it, with their counters.
+    pub async fn room(
+        &self,
+        rec: &RoomRecord,
+        membership: Option<&MemberRecord>,
+        viewer: UserId,
+    ) -> ApiResult<Room> {
+        let (unread, mention_count) = match membership {
+            Some(m) if !m.banned => self.store.unread_counts(rec.id, viewer).await?,
+            _ => (0, 0),
+        };
+        let last = self.store.messages_before(rec.id, None, 1).await?;
+        let last_message = match last.first() {
+            Some(m) if membership.is_some() => Some(self.message(m, Some(viewer)).await?),
+            _ => None,
+        };
+        let peer = self.dm_peer(rec, viewer).await?;
+        Ok(room_from(
+            rec,
+            membership,
+            peer,
+            unread,
+            mention_count,
+            last_message,
+        ))
+    }
+
+    pub async fn room_list_entry(&self, entry: &RoomListEntry, viewer: UserId) -> ApiResult<Room> {
+        let last_message = match &entry.last_message {
+            Some(m) => Some(self.message(m, Some(viewer)).await?),
+            None => None,
+        };
+        let peer = self.dm_peer(&entry.room, viewer).await?;
+        Ok(room_from(
+            &entry.room,
+            Some(&entry.member),
+            peer,
+            entry.unread,
+            entry.mention_count,
+            last_message,
+        ))
+    }
+
+    async fn dm_peer(&self, rec: &RoomRecord, viewer: UserId) -> ApiResult<Option<UserSummary>> {
+        if rec.kind != RoomKind::Dm {
+            return Ok(None);
+        }
+        let members = self.store.members(rec.id).await?;
+        let Some(peer) = members.iter().find(|m| m.user_id != viewer) else {
+            return Ok(None);
+        };
+        Ok(Some(summary(&self.store.user_by_id(peer.user_id).await?)))
+    }
 }
 
 pub fn room_from(
@@ -305,5 +282,33 @@ pub fn room_from(
             m.notify_level
                 .unwrap_or_else(|| hearth_store::default_notify_level(rec.kind))
         }),
+    }
+}
+
+/// One message DTO from parts already at hand.
+pub fn message_from(
+    rec: &MessageRecord,
+    sender: Option<UserSummary>,
+    reactions: Vec<ReactionSummary>,
+    attachments: Vec<hearth_protocol::dto::Attachment>,
+) -> Message {
+    Message {
+        id: rec.id,
+        room_id: rec.room_id,
+        seq: rec.seq,
+        updated_seq: rec.updated_seq,
+        sender,
+        body: rec.body.clone(),
+        reply_to: rec.reply_to,
+        mentions: rec.mentions.clone(),
+        mentions_room: rec.mentions_room,
+        attachments,
+        reactions,
+        anonymous: rec.anonymous,
+        pinned: rec.pinned,
+        nonce: rec.nonce.clone(),
+        created_at: rec.created_at,
+        edited_at: rec.edited_at,
+        deleted: rec.deleted,
     }
 }

@@ -58,7 +58,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(dir.path());
     configure(&mut config);
     let state = AppState::build(config).await.unwrap();
-    state.presence.set_offline_grace(Duration::from_millis(300));
+    state
+        .services
+        .presence
+        .set_offline_grace(Duration::from_millis(300));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

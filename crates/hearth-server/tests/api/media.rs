@@ -888,11 +888,15 @@ async fn unattached_uploads_are_swept_after_a_day_and_shared_blobs_survive() {
 
     // Nothing is a day old yet.
     let now = OffsetDateTime::now_utc();
-    let swept = sweep_orphans(&app.state, now).await.unwrap();
+    let swept = sweep_orphans(&*app.state.node.store, &app.state.node.media, now)
+        .await
+        .unwrap();
     assert_eq!(swept.uploads, 0);
 
     let tomorrow = now + time::Duration::hours(25);
-    let swept = sweep_orphans(&app.state, tomorrow).await.unwrap();
+    let swept = sweep_orphans(&*app.state.node.store, &app.state.node.media, tomorrow)
+        .await
+        .unwrap();
     assert_eq!(
         (swept.uploads, swept.blobs),
         (2, 1),
@@ -944,7 +948,9 @@ async fn unattached_uploads_are_swept_after_a_day_and_shared_blobs_survive() {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let swept = sweep_orphans(&app.state, tomorrow).await.unwrap();
+    let swept = sweep_orphans(&*app.state.node.store, &app.state.node.media, tomorrow)
+        .await
+        .unwrap();
     assert_eq!((swept.uploads, swept.blobs), (1, 1));
     assert_eq!(originals(), 1, "only the avatar's picture is left");
     assert!(
@@ -1033,7 +1039,7 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
         });
     })
     .await;
-    assert_eq!(app.state.media.blobs().backend(), "s3");
+    assert_eq!(app.state.node.media.blobs().backend(), "s3");
     let alice = app.register("alice").await;
     let bytes = png(900, 300);
     let first = upload(&app, &alice, "a.png", &bytes).await;
@@ -1074,13 +1080,17 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
 
     // The first upload is swept; the blob stays for the avatar's upload.
     let tomorrow = OffsetDateTime::now_utc() + time::Duration::hours(25);
-    let swept = sweep_orphans(&app.state, tomorrow).await.unwrap();
+    let swept = sweep_orphans(&*app.state.node.store, &app.state.node.media, tomorrow)
+        .await
+        .unwrap();
     assert_eq!((swept.uploads, swept.blobs), (1, 0));
     let kept = fetch(&app, second["url"].as_str().unwrap(), token, &[]).await;
     assert_eq!((kept.status, kept.body == bytes), (StatusCode::OK, true));
     app.patch("/api/v1/users/me", &alice.token, json!({"avatar": null}))
         .await;
-    let swept = sweep_orphans(&app.state, tomorrow).await.unwrap();
+    let swept = sweep_orphans(&*app.state.node.store, &app.state.node.media, tomorrow)
+        .await
+        .unwrap();
     assert_eq!((swept.uploads, swept.blobs), (1, 1));
     let key = hearth_server::media::blob::BlobKey::new(
         hearth_server::media::blob::BlobKind::Original,
@@ -1088,7 +1098,7 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
     )
     .unwrap();
     assert!(
-        !app.state.media.blobs().exists(&key).await.unwrap(),
+        !app.state.node.media.blobs().exists(&key).await.unwrap(),
         "deleted from the bucket"
     );
 }

@@ -374,7 +374,7 @@ fn check_vapid(pushed: &Pushed, audience: &str, server_key: &str) -> Value {
 async fn until_offline(app: &TestApp, user: &TestUser) {
     let id = hearth_protocol::UserId(user.id.parse().unwrap());
     eventually("the session closes", || async {
-        app.state.hub.session_count(id) == 0
+        app.state.node.hub.session_count(id) == 0
     })
     .await;
 }
@@ -486,6 +486,7 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
     let bob_id = hearth_protocol::UserId(bob.id.parse().unwrap());
     assert_eq!(
         app.state
+            .node
             .store
             .push_subscriptions(bob_id)
             .await
@@ -501,6 +502,7 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
     assert_eq!(got, vec!["current", "old"]);
     eventually("the gone subscription is removed", || async {
         app.state
+            .node
             .store
             .push_subscriptions(bob_id)
             .await
@@ -509,7 +511,13 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
             == 1
     })
     .await;
-    let left = app.state.store.push_subscriptions(bob_id).await.unwrap();
+    let left = app
+        .state
+        .node
+        .store
+        .push_subscriptions(bob_id)
+        .await
+        .unwrap();
     assert_eq!(left[0].endpoint, format!("{}/push/current", service.url));
     app.send(&alice, &dm, "second").await;
     let pushed = service.next().await;
@@ -640,15 +648,11 @@ async fn offline_users_get_a_digest_of_unread_mentions_and_dms_by_email() {
         .await;
 
     let now = time::OffsetDateTime::now_utc();
-    let send = hearth_server::service::digest::send_digests;
+    let digest_service = &app.state.services.digests;
+    let send = |at| digest_service.send_digests(at);
     // Not away long enough yet.
-    assert_eq!(send(&app.state, now).await.unwrap(), 0);
-    assert_eq!(
-        send(&app.state, now + time::Duration::minutes(31))
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(send(now).await.unwrap(), 0);
+    assert_eq!(send(now + time::Duration::minutes(31)).await.unwrap(), 1);
     let mail = sink.expect_mail_to("bob@example.org", "unread").await;
     assert_eq!(mail.to, vec!["bob@example.org"]);
     assert_eq!(mail.subject(), "2 unread messages on Hearth");
@@ -676,11 +680,6 @@ async fn offline_users_get_a_digest_of_unread_mentions_and_dms_by_email() {
     );
 
     // Each message is mailed once.
-    assert_eq!(
-        send(&app.state, now + time::Duration::minutes(62))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(send(now + time::Duration::minutes(62)).await.unwrap(), 0);
     assert!(digests(&sink).is_empty(), "one digest, to bob only");
 }

@@ -231,6 +231,7 @@ async fn the_totp_secret_is_sealed_in_the_store() {
     let user_id = alice.id.parse().unwrap();
     let stored = app
         .state
+        .node
         .store
         .totp_state(hearth_protocol::UserId(user_id))
         .await
@@ -356,6 +357,7 @@ async fn reset_links_are_limited_per_account() {
     let since = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
     let issued = app
         .state
+        .node
         .store
         .count_email_tokens_since(
             hearth_protocol::UserId(alice.id.parse().unwrap()),

@@ -128,7 +128,7 @@ async fn a_sqlite_install_moves_to_postgres_with_everything() {
         c.data_dir = data_dir;
     })
     .await;
-    assert_eq!(moved.state.store.backend(), "postgres");
+    assert_eq!(moved.state.node.store.backend(), "postgres");
 
     // Passwords, sessions' refresh tokens and everything seen carry over.
     let (status, login) = moved

@@ -197,7 +197,7 @@ pub async fn spawn_cluster_with(
             configure(c);
         })
         .await;
-        assert_eq!(node.state.store.backend(), "postgres");
+        assert_eq!(node.state.node.store.backend(), "postgres");
         nodes.push(Some(node));
     }
     let cluster = TestCluster { nodes, _db: db };
@@ -217,7 +217,7 @@ impl TestCluster {
     /// (its clients are disconnected) and its state is dropped.
     pub async fn kill(&mut self, i: usize) {
         let mut node = self.nodes[i].take().expect("node already killed");
-        if let Some(cluster) = &node.state.cluster {
+        if let Some(cluster) = &node.state.node.cluster {
             cluster.halt();
         }
         node.stop();

@@ -101,7 +101,10 @@ async fn presence_is_online_while_any_device_is_connected_and_idle_only_when_all
 async fn a_reload_within_the_grace_period_announces_no_offline() {
     let app = spawn_app().await;
     // The reconnect must land within the grace even on a loaded machine.
-    app.state.presence.set_offline_grace(Duration::from_secs(1));
+    app.state
+        .services
+        .presence
+        .set_offline_grace(Duration::from_secs(1));
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
@@ -125,7 +128,11 @@ async fn a_reload_within_the_grace_period_announces_no_offline() {
     );
     bob_ws.sync().await;
     assert_no_presence_of(&bob_ws, &alice, "the reload flapped");
-    let (status, _) = app.state.presence.status(alice.id.parse().unwrap());
+    let (status, _) = app
+        .state
+        .services
+        .presence
+        .status(alice.id.parse().unwrap());
     assert_eq!(serde_json::to_value(status).unwrap(), "online");
 
     // Closing for good: one offline, after the grace.

@@ -17,7 +17,14 @@ async fn a_client_that_never_reads_is_cut_off_with_4008_while_the_others_keep_re
     // From here on nobody polls the sleeper's socket: the kernel buffers
     // fill, then its 16-frame queue, then the server cuts it off.
     let mut sleeper_ws = app.ws(&sleeper).await;
-    let overflows = || app.state.hub.stats.overflow_closes.load(Ordering::Relaxed);
+    let overflows = || {
+        app.state
+            .node
+            .hub
+            .stats
+            .overflow_closes
+            .load(Ordering::Relaxed)
+    };
     let filler = "x".repeat(3990);
 
     let mut sent = 0usize;

@@ -1,8 +1,14 @@
-//! Typing throttle: at most one `typing` event per user per room every 3 s,
-//! however many keystrokes or devices send the op.
+//! Typing: a member's `typing` op becomes a `typing` event for the room,
+//! at most one per user per room every 3 s, however many keystrokes or
+//! devices send the op.
 
+use crate::error::{ApiError, ApiResult};
+use crate::events::Events;
+use crate::hub::Hub;
+use hearth_protocol::gateway::{ServerEvent, TypingEvent};
 use hearth_protocol::{RoomId, UserId};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -31,6 +37,42 @@ impl TypingThrottle {
                 true
             }
         }
+    }
+}
+
+/// Announces who is typing where.
+#[derive(Clone)]
+pub struct TypingService {
+    /// Who is in which room on this node: a typing op needs no store read.
+    hub: Arc<Hub>,
+    events: Events,
+    throttle: Arc<TypingThrottle>,
+}
+
+impl TypingService {
+    pub fn new(hub: Arc<Hub>, events: Events) -> Self {
+        Self {
+            hub,
+            events,
+            throttle: Arc::default(),
+        }
+    }
+
+    /// `user` is typing in `room_id` (a room their connection is in).
+    pub fn typing(&self, user: UserId, room_id: RoomId) -> ApiResult<()> {
+        if !self.hub.is_in_room(user, room_id) {
+            return Err(ApiError::not_found("room"));
+        }
+        if self.throttle.allow(user, room_id, Instant::now()) {
+            self.events.to_room(
+                room_id,
+                ServerEvent::Typing(TypingEvent {
+                    room_id,
+                    user_id: user,
+                }),
+            );
+        }
+        Ok(())
     }
 }
 

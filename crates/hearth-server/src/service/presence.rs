@@ -11,6 +11,7 @@
 //! [`SharedPresence`] (`bus::presence`), which combines every node's view and
 //! announces the cluster-wide status instead.
 
+use crate::bus::presence::SharedPresence;
 use crate::events::Events;
 use hearth_protocol::UserId;
 use hearth_protocol::gateway::{PresenceEvent, PresenceStatus, ServerEvent};
@@ -33,18 +34,6 @@ struct UserPresence {
     /// asynchronously, so two quick changes could finish out of order; only
     /// the task holding the latest version publishes, so the last word wins.
     version: u64,
-}
-
-/// Presence kept across nodes (cluster mode).
-#[async_trait::async_trait]
-pub trait SharedPresence: Send + Sync {
-    /// This node's view of `user` changed (called in order of change); the
-    /// backend records it and announces the cluster-wide status if that
-    /// changed.
-    fn node_status(&self, user: UserId, status: PresenceStatus);
-    /// The cluster-wide presence of those of `users` who are not offline;
-    /// `None` when it cannot be read (this node's view is used instead).
-    async fn snapshot(&self, users: &[UserId]) -> Option<Vec<PresenceEvent>>;
 }
 
 /// A status change to publish, tagged with the version it set.

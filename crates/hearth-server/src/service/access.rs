@@ -1,0 +1,124 @@
+//! Room access: the caller's standing in a room (member, banned, outsider)
+//! and whether their role allows an action there. Every room-scoped rule
+//! of the other services starts here.
+
+use crate::error::{ApiError, ApiResult};
+use crate::service::permissions::{Action, allows};
+use hearth_protocol::dto::RoomKind;
+use hearth_protocol::{ErrorCode, RoomId, UserId};
+use hearth_store::{MemberRecord, RoomRecord, Store, StoreError, UserRecord};
+use std::sync::Arc;
+
+/// The caller's standing in a room.
+pub struct Access {
+    pub room: RoomRecord,
+    pub member: MemberRecord,
+}
+
+/// What a send is checked against and tells others, from one store read.
+pub struct SendAccess {
+    pub access: Access,
+    /// `None` when the sender's account is gone.
+    pub sender: Option<UserRecord>,
+    /// Members (not banned) who get a notification for every message.
+    pub notify_all: Vec<UserId>,
+}
+
+/// Answers "may this user do this in this room".
+#[derive(Clone)]
+pub struct RoomAccess {
+    store: Arc<dyn Store>,
+}
+
+impl RoomAccess {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// The room, or the "room not found" answer (never a store-level 404).
+    pub async fn load_room(&self, room_id: RoomId) -> ApiResult<RoomRecord> {
+        match self.store.room_by_id(room_id).await {
+            Ok(r) => Ok(r),
+            Err(StoreError::NotFound) => Err(room_not_found()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Loads a room the caller is a member of. A private room the caller is
+    /// not in answers 404 (its existence does not leak); a public channel
+    /// answers 403.
+    pub async fn access(&self, user: UserId, room_id: RoomId) -> ApiResult<Access> {
+        let (room, member) = match self.store.room_with_member(room_id, user).await {
+            Ok(found) => found,
+            Err(StoreError::NotFound) => return Err(room_not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        standing(room, member)
+    }
+
+    /// [`RoomAccess::access`] plus a permission check for `action`.
+    pub async fn authorize(
+        &self,
+        user: UserId,
+        room_id: RoomId,
+        action: Action,
+    ) -> ApiResult<Access> {
+        let a = self.access(user, room_id).await?;
+        require(&a, action)?;
+        Ok(a)
+    }
+
+    /// [`RoomAccess::authorize`] for [`Action::Post`], read together with
+    /// what the send goes on to need (see `Store::sending_context`).
+    pub async fn authorize_send(&self, user: UserId, room_id: RoomId) -> ApiResult<SendAccess> {
+        let context = match self.store.sending_context(room_id, user).await {
+            Ok(context) => context,
+            Err(StoreError::NotFound) => return Err(room_not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        let access = standing(context.room, context.member)?;
+        require(&access, Action::Post)?;
+        Ok(SendAccess {
+            access,
+            sender: context.sender,
+            notify_all: context.notify_all,
+        })
+    }
+}
+
+pub fn room_not_found() -> ApiError {
+    ApiError::not_found("room")
+}
+
+/// The caller's standing from their membership row: a member, or the answer
+/// for a banned user or an outsider (see [`RoomAccess::access`]).
+fn standing(room: RoomRecord, member: Option<MemberRecord>) -> ApiResult<Access> {
+    match member {
+        Some(m) if !m.banned => Ok(Access { room, member: m }),
+        Some(_) if room.kind == RoomKind::Channel => Err(ApiError::new(
+            ErrorCode::Banned,
+            "you are banned from this channel",
+        )),
+        _ if room.kind == RoomKind::Channel => Err(ApiError::forbidden("join this channel first")),
+        _ => Err(room_not_found()),
+    }
+}
+
+/// Whether the caller's role allows `action` (and the room is not archived,
+/// for anything that writes).
+pub fn require(a: &Access, action: Action) -> ApiResult<()> {
+    let writes = !matches!(action, Action::Read | Action::Leave);
+    if writes && a.room.archived {
+        return Err(ApiError::new(
+            ErrorCode::RoomArchived,
+            "this room is archived and read-only",
+        ));
+    }
+    if allows(a.member.role, action, a.room.kind, a.room.anonymous_allowed) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "your role in this room does not allow this ({action:?})"
+        )))
+    }
+}

@@ -1,0 +1,173 @@
+//! Upload access: an upload is visible to its uploader, and to the members
+//! of every room where a non-deleted message carries it; to anyone else it
+//! does not exist (404, so ids of other people's files reveal nothing).
+//! Only the uploader may attach an upload or make it an avatar.
+
+use crate::error::{ApiError, ApiResult};
+use crate::media::upload::Received;
+use crate::media::{Media, attachment};
+use hearth_protocol::dto::Attachment;
+use hearth_protocol::{RoomId, UploadId, UserId};
+use hearth_store::{Store, StoreError, UploadRecord};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The access rules for uploads and avatars.
+#[derive(Clone)]
+pub struct UploadAccess {
+    store: Arc<dyn Store>,
+    media: Arc<Media>,
+}
+
+impl UploadAccess {
+    pub fn new(store: Arc<dyn Store>, media: Arc<Media>) -> Self {
+        Self { store, media }
+    }
+
+    /// Records an upload whose bytes were received (see `media::upload`).
+    pub async fn record(&self, uploader: UserId, received: Received) -> ApiResult<UploadRecord> {
+        crate::media::upload::store(&*self.store, &self.media, uploader, received).await
+    }
+
+    /// Checks that `user` may attach these uploads (their own, each once);
+    /// returns them in order, duplicates dropped.
+    pub async fn check_attachable(
+        &self,
+        user: UserId,
+        ids: &[UploadId],
+    ) -> ApiResult<Vec<UploadId>> {
+        let mut unique = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !unique.contains(id) {
+                unique.push(*id);
+            }
+        }
+        if unique.is_empty() {
+            return Ok(unique);
+        }
+        let mine: std::collections::HashSet<UploadId> = self
+            .store
+            .uploads_by_ids(&unique)
+            .await?
+            .into_iter()
+            .filter(|u| u.uploader_id == user)
+            .map(|u| u.id)
+            .collect();
+        if let Some(bad) = unique.iter().find(|id| !mine.contains(id)) {
+            return Err(ApiError::validation(format!(
+                "attachments: {bad} is not one of your uploads"
+            )));
+        }
+        Ok(unique)
+    }
+
+    /// Checks that `upload` is an image uploaded by `user`, and makes its avatar
+    /// rendition now (so showing it never waits on a decode).
+    pub async fn check_own_image(&self, user: UserId, upload: UploadId) -> ApiResult<UploadId> {
+        let rec = match self.store.upload_by_id(upload).await {
+            Ok(rec) if rec.uploader_id == user => rec,
+            Ok(_) | Err(StoreError::NotFound) => {
+                return Err(ApiError::validation("avatar: not one of your uploads"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if rec.preview_type.is_none() {
+            return Err(ApiError::validation(
+                "avatar: must be a JPEG, PNG, GIF or WebP image",
+            ));
+        }
+        self.media.ensure_avatar(&rec).await?;
+        Ok(upload)
+    }
+
+    /// The upload, if `user` may see it (see the module docs); 404 otherwise,
+    /// so that ids of other people's files reveal nothing.
+    pub async fn visible_upload(&self, user: UserId, id: UploadId) -> ApiResult<UploadRecord> {
+        let rec = match self.store.upload_by_id(id).await {
+            Ok(rec) => rec,
+            Err(StoreError::NotFound) => return Err(upload_not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        if rec.uploader_id == user || self.store.upload_shared_with(id, user).await? {
+            Ok(rec)
+        } else {
+            Err(upload_not_found())
+        }
+    }
+
+    /// The upload behind a user's avatar URL, if `version` is their current
+    /// avatar. See [`crate::api::avatars`] for why this needs no caller.
+    pub async fn user_avatar(
+        &self,
+        user: UserId,
+        version: Option<UploadId>,
+    ) -> ApiResult<UploadRecord> {
+        let current = match self.store.user_by_id(user).await {
+            Ok(u) => u.avatar,
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        self.current_avatar(current, version).await
+    }
+
+    /// The upload behind a room's avatar URL, if `version` is its current avatar.
+    pub async fn room_avatar(
+        &self,
+        room: RoomId,
+        version: Option<UploadId>,
+    ) -> ApiResult<UploadRecord> {
+        let current = match self.store.room_by_id(room).await {
+            Ok(r) => r.avatar,
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        self.current_avatar(current, version).await
+    }
+
+    async fn current_avatar(
+        &self,
+        current: Option<UploadId>,
+        version: Option<UploadId>,
+    ) -> ApiResult<UploadRecord> {
+        let not_found = || ApiError::not_found("avatar");
+        let id = match (current, version) {
+            (Some(current), Some(v)) if current == v => current,
+            _ => return Err(not_found()),
+        };
+        let rec = match self.store.upload_by_id(id).await {
+            Ok(rec) => rec,
+            Err(StoreError::NotFound) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        self.media.ensure_avatar(&rec).await?;
+        Ok(rec)
+    }
+}
+
+/// Attachment DTOs for many messages at once, by upload id (one query).
+pub async fn attachment_map(
+    store: &dyn Store,
+    ids: impl IntoIterator<Item = UploadId>,
+) -> ApiResult<HashMap<UploadId, Attachment>> {
+    let ids: Vec<UploadId> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(store
+        .uploads_by_ids(&ids)
+        .await?
+        .iter()
+        .map(|rec| (rec.id, attachment(rec)))
+        .collect())
+}
+
+/// Attachment DTOs for a message's upload ids, in order. An upload that is
+/// gone (it should not be, while a message carries it) is left out.
+pub async fn attachments(store: &dyn Store, ids: &[UploadId]) -> ApiResult<Vec<Attachment>> {
+    let mut found = attachment_map(store, ids.iter().copied()).await?;
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+fn upload_not_found() -> ApiError {
+    ApiError::not_found("upload")
+}
