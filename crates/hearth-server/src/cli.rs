@@ -3,6 +3,7 @@
 
 use crate::app::AppState;
 use crate::config::{Config, Settings};
+use crate::service::accounts::NewAccount;
 use clap::{Parser, Subcommand};
 use hearth_store::StoreError;
 use std::io::BufRead;
@@ -152,10 +153,13 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
                 .services
                 .accounts
                 .create_user(
-                    &username,
-                    password,
-                    display_name.as_deref(),
-                    email.as_deref(),
+                    NewAccount::parse(
+                        &username,
+                        password,
+                        display_name.as_deref(),
+                        email.as_deref(),
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -3,6 +3,7 @@
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::domain::{Emoji, MessageBody, Nonce};
 use crate::error::ApiResult;
 use crate::service::messages::{PageQuery, SendMessage};
 use axum::Json;
@@ -25,8 +26,8 @@ pub async fn send_message(
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let send = SendMessage {
-        body: req.body,
-        nonce: req.nonce,
+        nonce: req.nonce.as_deref().map(Nonce::parse).transpose()?,
+        body: MessageBody::parse(&req.body, state.config.max_message_chars)?,
         reply_to: req.reply_to,
         attachments: req.attachments,
         anonymous: req.anonymous,
@@ -104,7 +105,12 @@ pub async fn edit_message(
         state
             .services
             .messages
-            .edit(auth.user_id, id, message_id, &req.body)
+            .edit(
+                auth.user_id,
+                id,
+                message_id,
+                MessageBody::parse(&req.body, state.config.max_message_chars)?,
+            )
             .await?,
     ))
 }
@@ -139,7 +145,7 @@ pub async fn add_reaction(
         state
             .services
             .messages
-            .react(auth.user_id, id, message_id, &emoji, true)
+            .react(auth.user_id, id, message_id, Emoji::parse(&emoji)?, true)
             .await?,
     ))
 }
@@ -157,7 +163,7 @@ pub async fn remove_reaction(
         state
             .services
             .messages
-            .react(auth.user_id, id, message_id, &emoji, false)
+            .react(auth.user_id, id, message_id, Emoji::parse(&emoji)?, false)
             .await?,
     ))
 }

@@ -3,6 +3,7 @@
 //! they stay in order with events.
 
 use crate::app::AppState;
+use crate::domain::{MessageBody, Nonce};
 use crate::error::ApiError;
 use crate::gateway::session::Identity;
 use crate::hub::{Frame, SessionQueue};
@@ -120,12 +121,19 @@ impl<'a> Connection<'a> {
                 attachments,
                 anonymous,
             } => {
-                let req = SendMessage {
-                    body,
-                    nonce: Some(nonce.clone()),
-                    reply_to,
-                    attachments,
-                    anonymous,
+                let max_chars = self.state.config.max_message_chars;
+                let parsed = Nonce::parse(&nonce).and_then(|n| {
+                    Ok(SendMessage {
+                        body: MessageBody::parse(&body, max_chars)?,
+                        nonce: Some(n),
+                        reply_to,
+                        attachments,
+                        anonymous,
+                    })
+                });
+                let req = match parsed {
+                    Ok(req) => req,
+                    Err(e) => return self.reply_api_error(e, Some(nonce)),
                 };
                 match self.state.services.messages.send(user, room_id, req).await {
                     Ok(sent) => self.reply(&ServerEvent::Ack(Box::new(AckEvent {

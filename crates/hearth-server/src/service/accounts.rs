@@ -4,7 +4,7 @@
 
 use crate::auth::{AuthUser, password};
 use crate::config::Registration;
-use crate::domain::{Password, Username, parse_display_name, parse_email, parse_text};
+use crate::domain::{DisplayName, Email, Password, Username, bounded_text};
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{Lockout, LockoutKey};
 use crate::ratelimit::RateLimits;
@@ -23,6 +23,42 @@ use hearth_protocol::{ErrorCode, UserId};
 use hearth_store::{NewUser, ProfilePatch, Store, StoreError, UserRecord};
 use std::sync::Arc;
 use time::OffsetDateTime;
+
+/// A new account's details, each parsed.
+pub struct NewAccount {
+    pub username: Username,
+    pub password: Password,
+    pub display_name: DisplayName,
+    pub email: Option<Email>,
+}
+
+impl NewAccount {
+    /// Parses what a sign-up form or the admin CLI gives; the display name
+    /// defaults to the username, a blank e-mail address means none.
+    pub fn parse(
+        username: &str,
+        password: String,
+        display_name: Option<&str>,
+        email: Option<&str>,
+    ) -> ApiResult<Self> {
+        let username = Username::parse(username)?;
+        let password = Password::parse(password)?;
+        let display_name = match display_name {
+            Some(d) => DisplayName::parse(d)?,
+            None => DisplayName::from_username(&username),
+        };
+        let email = email
+            .filter(|e| !e.trim().is_empty())
+            .map(Email::parse)
+            .transpose()?;
+        Ok(Self {
+            username,
+            password,
+            display_name,
+            email,
+        })
+    }
+}
 
 /// Accounts and profiles.
 #[derive(Clone)]
@@ -96,44 +132,33 @@ impl AccountService {
                 }
             }
         }
-        let user = self
-            .create_user(
-                &req.username,
-                req.password,
-                req.display_name.as_deref(),
-                req.email.as_deref(),
-            )
-            .await?;
+        let account = NewAccount::parse(
+            &req.username,
+            req.password,
+            req.display_name.as_deref(),
+            req.email.as_deref(),
+        )?;
+        let user = self.create_user(account).await?;
         self.email_links.verify_after_registration(&user).await;
         self.sessions.start(user, client).await
     }
 
     /// Creates an account (registration and the admin CLI share this).
-    pub async fn create_user(
-        &self,
-        username: &str,
-        password: String,
-        display_name: Option<&str>,
-        email: Option<&str>,
-    ) -> ApiResult<UserRecord> {
-        let username = Username::parse(username)?.into_inner();
-        let password = Password::parse(password)?;
-        let display_name = match display_name {
-            Some(d) => parse_display_name(d)?,
-            None => username.clone(),
-        };
-        let email = email
-            .filter(|e| !e.trim().is_empty())
-            .map(parse_email)
-            .transpose()?;
+    pub async fn create_user(&self, account: NewAccount) -> ApiResult<UserRecord> {
+        let NewAccount {
+            username,
+            password,
+            display_name,
+            email,
+        } = account;
         let password_hash = password::hash(password.expose().to_string()).await?;
         let user = self
             .store
             .create_user(NewUser {
                 id: UserId::new(),
-                username,
-                display_name,
-                email,
+                username: username.into_inner(),
+                display_name: display_name.into_inner(),
+                email: email.map(Email::into_inner),
                 password_hash,
                 created_at: OffsetDateTime::now_utc(),
             })
@@ -271,17 +296,18 @@ impl AccountService {
             display_name: req
                 .display_name
                 .as_deref()
-                .map(parse_display_name)
-                .transpose()?,
+                .map(DisplayName::parse)
+                .transpose()?
+                .map(DisplayName::into_inner),
             bio: req
                 .bio
                 .as_deref()
-                .map(|b| parse_text(b, "bio", 500))
+                .map(|b| bounded_text(b, "bio", 500))
                 .transpose()?,
             status_text: req
                 .status_text
                 .as_deref()
-                .map(|s| parse_text(s, "status_text", 100))
+                .map(|s| bounded_text(s, "status_text", 100))
                 .transpose()?,
             avatar: match req.avatar {
                 Some(Some(upload)) => Some(Some(self.uploads.check_own_image(user, upload).await?)),

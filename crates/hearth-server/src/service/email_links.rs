@@ -10,7 +10,7 @@
 //! the lookup happens after the answer, so neither content nor timing tells.
 
 use crate::auth::{password, tokens};
-use crate::domain::{Password, parse_email};
+use crate::domain::{Email, Password};
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{Lockout, LockoutKey};
 use crate::mail::Mailer;
@@ -114,7 +114,7 @@ impl EmailLinkService {
     pub async fn request_password_reset(&self, ip: IpAddr, email: &str) -> ApiResult<()> {
         self.require_mailer("an admin can set a new password with `hearth user reset-password`")?;
         self.limits.check_auth(ip).await?;
-        let email = parse_email(email)?;
+        let email = Email::parse(email)?.into_inner();
         let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.send_reset_link(&email).await {

@@ -1,6 +1,6 @@
 //! Messages: send (idempotent by nonce), history, edit, delete, reactions, pins.
 
-use crate::domain::{parse_emoji, parse_mentions, parse_message_body, parse_nonce};
+use crate::domain::{Emoji, MessageBody, Nonce, parse_mentions};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::ratelimit::RateLimits;
@@ -21,8 +21,8 @@ pub const MAX_ATTACHMENTS: usize = 10;
 
 /// What a sender asks for (from REST or the gateway).
 pub struct SendMessage {
-    pub body: String,
-    pub nonce: Option<String>,
+    pub body: MessageBody,
+    pub nonce: Option<Nonce>,
     pub reply_to: Option<MessageId>,
     pub attachments: Vec<UploadId>,
     pub anonymous: bool,
@@ -33,6 +33,11 @@ pub struct SendMessage {
 pub struct Sent {
     pub message: Message,
     pub created: bool,
+}
+
+/// A blank body is allowed only on a message with attachments.
+fn body_required() -> ApiError {
+    ApiError::validation("body: must not be empty")
 }
 
 fn message_not_found() -> ApiError {
@@ -63,7 +68,6 @@ pub struct MessageService {
     uploads: UploadAccess,
     notifications: NotificationService,
     limits: Arc<RateLimits>,
-    max_message_chars: usize,
 }
 
 impl MessageService {
@@ -76,7 +80,6 @@ impl MessageService {
         uploads: UploadAccess,
         notifications: NotificationService,
         limits: Arc<RateLimits>,
-        max_message_chars: usize,
     ) -> Self {
         Self {
             store,
@@ -86,12 +89,11 @@ impl MessageService {
             uploads,
             notifications,
             limits,
-            max_message_chars,
         }
     }
 
     pub async fn send(&self, sender: UserId, room_id: RoomId, req: SendMessage) -> ApiResult<Sent> {
-        let nonce = req.nonce.as_deref().map(parse_nonce).transpose()?;
+        let nonce = req.nonce.clone();
         match self.send_new(sender, room_id, req, nonce.clone()).await {
             Err(refused) => match nonce {
                 Some(n) => self.resent(sender, room_id, &n, refused).await,
@@ -109,10 +111,14 @@ impl MessageService {
         &self,
         sender: UserId,
         room_id: RoomId,
-        nonce: &str,
+        nonce: &Nonce,
         refused: ApiError,
     ) -> ApiResult<Sent> {
-        let Some(existing) = self.store.message_by_nonce(room_id, sender, nonce).await? else {
+        let Some(existing) = self
+            .store
+            .message_by_nonce(room_id, sender, nonce.as_str())
+            .await?
+        else {
             return Err(refused);
         };
         self.access.authorize(sender, room_id, Action::Read).await?;
@@ -130,7 +136,7 @@ impl MessageService {
         sender: UserId,
         room_id: RoomId,
         req: SendMessage,
-        nonce: Option<String>,
+        nonce: Option<Nonce>,
     ) -> ApiResult<Sent> {
         self.limits.check_send(sender)?;
         if req.attachments.len() > MAX_ATTACHMENTS {
@@ -138,11 +144,10 @@ impl MessageService {
                 "attachments: at most {MAX_ATTACHMENTS}"
             )));
         }
-        let body = parse_message_body(
-            &req.body,
-            self.max_message_chars,
-            !req.attachments.is_empty(),
-        )?;
+        if req.body.is_blank() && req.attachments.is_empty() {
+            return Err(body_required());
+        }
+        let body = req.body;
         let SendAccess {
             access,
             sender: sender_account,
@@ -170,15 +175,15 @@ impl MessageService {
             .uploads
             .check_attachable(sender, &req.attachments)
             .await?;
-        let (mentions, mentions_room) = self.resolve_mentions(room_id, &body).await?;
+        let (mentions, mentions_room) = self.resolve_mentions(room_id, body.as_str()).await?;
         let inserted = self
             .store
             .insert_message(NewMessage {
                 id: MessageId::new(),
                 room_id,
                 sender_id: sender,
-                body,
-                nonce,
+                body: body.into_inner(),
+                nonce: nonce.map(Nonce::into_inner),
                 reply_to: req.reply_to,
                 mentions,
                 mentions_room,
@@ -341,7 +346,7 @@ impl MessageService {
         user: UserId,
         room_id: RoomId,
         id: MessageId,
-        body: &str,
+        body: MessageBody,
     ) -> ApiResult<Message> {
         let access = self.access.authorize(user, room_id, Action::Post).await?;
         let rec = self.load_live(room_id, id).await?;
@@ -354,14 +359,16 @@ impl MessageService {
                 "you are muted in this room",
             ));
         }
-        let body = parse_message_body(body, self.max_message_chars, !rec.attachments.is_empty())?;
-        let (mentions, mentions_room) = self.resolve_mentions(room_id, &body).await?;
+        if body.is_blank() && rec.attachments.is_empty() {
+            return Err(body_required());
+        }
+        let (mentions, mentions_room) = self.resolve_mentions(room_id, body.as_str()).await?;
         let updated = self
             .store
             .edit_message(
                 room_id,
                 id,
-                &body,
+                body.as_str(),
                 &mentions,
                 mentions_room,
                 OffsetDateTime::now_utc(),
@@ -412,15 +419,14 @@ impl MessageService {
         user: UserId,
         room_id: RoomId,
         id: MessageId,
-        emoji: &str,
+        emoji: Emoji,
         add: bool,
     ) -> ApiResult<Message> {
-        let emoji = parse_emoji(emoji)?;
         self.access.authorize(user, room_id, Action::React).await?;
         self.load_live(room_id, id).await?;
         let changed = if add {
             self.store
-                .add_reaction(room_id, id, user, &emoji)
+                .add_reaction(room_id, id, user, emoji.as_str())
                 .await
                 .map_err(|e| match e {
                     StoreError::Limit(_) => ApiError::validation(format!(
@@ -431,7 +437,7 @@ impl MessageService {
                 })?
         } else {
             self.store
-                .remove_reaction(room_id, id, user, &emoji)
+                .remove_reaction(room_id, id, user, emoji.as_str())
                 .await
                 .map_err(map_message_err)?
         };
@@ -447,7 +453,7 @@ impl MessageService {
                 message_id: id,
                 seq: rec.updated_seq,
                 user_id: user,
-                emoji,
+                emoji: emoji.into_inner(),
                 added: add,
                 reactions: shared.reactions,
             }),

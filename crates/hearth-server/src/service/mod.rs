@@ -157,7 +157,6 @@ impl Services {
             uploads.clone(),
             notifications.clone(),
             limits.clone(),
-            config.max_message_chars,
         );
         let search = search::SearchService::new(store.clone(), access, views);
         let accounts = accounts::AccountService::new(

@@ -1,7 +1,7 @@
 //! Rooms: create (a DM is found again rather than made twice), read one
 //! or the caller's list, discover channels, edit, archive.
 
-use crate::domain::parse_text;
+use crate::domain::{RoomName, bounded_text};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::service::access::{RoomAccess, room_not_found};
@@ -64,8 +64,8 @@ impl RoomService {
         if found.len() != others.len() || found.iter().any(|u| u.deactivated) {
             return Err(ApiError::validation("members: unknown user id"));
         }
-        let topic = parse_text(req.topic.as_deref().unwrap_or_default(), "topic", 250)?;
-        let description = parse_text(
+        let topic = bounded_text(req.topic.as_deref().unwrap_or_default(), "topic", 250)?;
+        let description = bounded_text(
             req.description.as_deref().unwrap_or_default(),
             "description",
             2000,
@@ -88,7 +88,10 @@ impl RoomService {
                 }
                 (String::new(), Some(key))
             }
-            RoomKind::Group | RoomKind::Channel => (parse_name(req.name.as_deref())?, None),
+            RoomKind::Group | RoomKind::Channel => (
+                RoomName::parse(req.name.as_deref().unwrap_or_default())?.into_inner(),
+                None,
+            ),
         };
         let mut members = vec![(
             actor,
@@ -197,19 +200,19 @@ impl RoomService {
             .await?;
         let patch = RoomPatch {
             name: match req.name.as_deref() {
-                Some(n) if a.room.kind != RoomKind::Dm => Some(parse_name(Some(n))?),
+                Some(n) if a.room.kind != RoomKind::Dm => Some(RoomName::parse(n)?.into_inner()),
                 Some(_) => return Err(ApiError::validation("name: a dm has no name")),
                 None => None,
             },
             topic: req
                 .topic
                 .as_deref()
-                .map(|t| parse_text(t, "topic", 250))
+                .map(|t| bounded_text(t, "topic", 250))
                 .transpose()?,
             description: req
                 .description
                 .as_deref()
-                .map(|d| parse_text(d, "description", 2000))
+                .map(|d| bounded_text(d, "description", 2000))
                 .transpose()?,
             anonymous_allowed: req.anonymous_allowed,
             archived: None,
@@ -253,14 +256,4 @@ impl RoomService {
             ServerEvent::RoomUpdated(Box::new(RoomEvent { room: dto })),
         );
     }
-}
-
-fn parse_name(raw: Option<&str>) -> ApiResult<String> {
-    let name = parse_text(raw.unwrap_or_default(), "name", 80)?;
-    if name.is_empty() {
-        return Err(ApiError::validation(
-            "name: required for groups and channels",
-        ));
-    }
-    Ok(name)
 }
