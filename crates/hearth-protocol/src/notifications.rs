@@ -48,7 +48,7 @@ pub struct UpdateRoomNotificationsRequest {
 }
 
 /// The caller's notification setting in one room.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RoomNotifications {
     pub room_id: RoomId,
     /// The level in effect.

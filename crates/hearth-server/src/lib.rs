@@ -1,6 +1,7 @@
 //! Hearth's server: the `hearth` binary's library.
 //!
-//! - [`config`], [`cli`], [`telemetry`]: settings, command line, logs.
+//! - [`config`], [`cli`], [`telemetry`]: settings, command line, logs;
+//!   [`clock`]: the time grace timers run on.
 //! - [`app`]: shared state, router, serving with graceful shutdown.
 //! - [`api`]: REST handlers (thin), [`gateway`]: WebSocket sessions.
 //! - [`service`]: the rules; [`domain`]: validated values.
@@ -15,6 +16,7 @@ pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -12,6 +12,7 @@
 //! announces the cluster-wide status instead.
 
 use crate::bus::presence::SharedPresence;
+use crate::clock::Clock;
 use crate::events::Events;
 use hearth_protocol::UserId;
 use hearth_protocol::gateway::{PresenceEvent, PresenceStatus, ServerEvent};
@@ -48,6 +49,8 @@ pub struct Presence {
     events: Events,
     store: Arc<dyn Store>,
     grace: Mutex<Duration>,
+    /// What the grace timer sleeps on; a test moves it by hand.
+    clock: Mutex<Clock>,
     /// Presence goes through rooms of at most this many members.
     room_limit: u32,
     /// Set once in cluster mode.
@@ -61,6 +64,7 @@ impl Presence {
             events,
             store,
             grace: Mutex::new(Duration::from_secs(30)),
+            clock: Mutex::new(Clock::system()),
             room_limit,
             shared: OnceLock::new(),
         })
@@ -74,6 +78,11 @@ impl Presence {
     /// How long after the last session closes the user goes offline.
     pub fn set_offline_grace(&self, d: Duration) {
         *lock(&self.grace) = d;
+    }
+
+    /// The clock the grace timer runs on (tokio's unless a test sets one).
+    pub fn set_clock(&self, clock: Clock) {
+        *lock(&self.clock) = clock;
     }
 
     fn grace(&self) -> Duration {
@@ -133,8 +142,9 @@ impl Presence {
         };
         let this = self.clone();
         let grace = self.grace();
+        let clock = lock(&self.clock).clone();
         tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
+            clock.sleep(grace).await;
             let change = {
                 let mut users = lock(&this.users);
                 match users.get_mut(&user) {

@@ -112,8 +112,8 @@ impl Cast {
 }
 
 /// A fresh room with every role in place and a message from `victim`.
-async fn setup_room(app: &TestApp, cast: &Cast, kind: &str) -> (String, String) {
-    let members: Vec<&str> = [
+async fn setup_room(app: &TestApp, cast: &Cast, kind: &str) -> (RoomId, MessageId) {
+    let members: Vec<UserId> = [
         &cast.admin,
         &cast.moderator,
         &cast.member,
@@ -121,7 +121,7 @@ async fn setup_room(app: &TestApp, cast: &Cast, kind: &str) -> (String, String) 
         &cast.victim,
     ]
     .iter()
-    .map(|u| u.id.as_str())
+    .map(|u| u.id)
     .collect();
     let (s, room) = app
         .post(
@@ -131,7 +131,7 @@ async fn setup_room(app: &TestApp, cast: &Cast, kind: &str) -> (String, String) 
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{room}");
-    let room = room["id"].as_str().unwrap().to_string();
+    let room = decode::<Room>(room).id;
     for (u, role) in [(&cast.admin, "admin"), (&cast.moderator, "moderator")] {
         let (s, b) = app
             .patch(
@@ -149,8 +149,8 @@ async fn setup_room(app: &TestApp, cast: &Cast, kind: &str) -> (String, String) 
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let msg = app.send(&cast.victim, &room, "victim's message").await;
-    (room, msg["id"].as_str().unwrap().to_string())
+    let msg = app.send(&cast.victim, room, "victim's message").await;
+    (room, msg.id)
 }
 
 async fn attempt(
@@ -158,8 +158,8 @@ async fn attempt(
     cast: &Cast,
     actor: &TestUser,
     act: Act,
-    room: &str,
-    msg: &str,
+    room: RoomId,
+    msg: MessageId,
 ) -> (StatusCode, serde_json::Value) {
     let r = format!("/api/v1/rooms/{room}");
     let victim = &cast.victim.id;
@@ -252,7 +252,7 @@ async fn run_matrix(kind: &str) {
     for act in ACTS {
         for who in WHO {
             let (room, msg) = setup_room(&app, &cast, kind).await;
-            let (status, body) = attempt(&app, &cast, cast.who(who), act, &room, &msg).await;
+            let (status, body) = attempt(&app, &cast, cast.who(who), act, room, msg).await;
             let want = expected(kind, who, act);
             let ok = match want {
                 Ok(()) => status.is_success(),
@@ -290,8 +290,9 @@ async fn moderators_cannot_act_on_their_equals_or_betters() {
     let m2 = app.register("mod2").await;
     let admin = app.register("admin").await;
     let room = app
-        .create_room(&owner, "group", "g", &[&m1, &m2, &admin])
-        .await;
+        .create_room(&owner, RoomKind::Group, "g", &[&m1, &m2, &admin])
+        .await
+        .id;
     for (u, role) in [(&m1, "moderator"), (&m2, "moderator"), (&admin, "admin")] {
         app.patch(
             &format!("/api/v1/rooms/{room}/members/{}", u.id),
@@ -339,14 +340,7 @@ async fn moderators_cannot_act_on_their_equals_or_betters() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // In a DM nothing about membership can change.
-    let (_, dm) = app
-        .post(
-            "/api/v1/rooms",
-            &owner.token,
-            json!({"kind": "dm", "members": [m1.id]}),
-        )
-        .await;
-    let dm = dm["id"].as_str().unwrap();
+    let dm = app.create_room(&owner, RoomKind::Dm, "", &[&m1]).await.id;
     let (s, _) = app
         .post(
             &format!("/api/v1/rooms/{dm}/members"),
@@ -370,7 +364,10 @@ async fn muted_members_cannot_post() {
     let app = spawn_app().await;
     let owner = app.register("owner").await;
     let bob = app.register("bob").await;
-    let room = app.create_room(&owner, "channel", "c", &[&bob]).await;
+    let room = app
+        .create_room(&owner, RoomKind::Channel, "c", &[&bob])
+        .await
+        .id;
     let (s, _) = app
         .patch(
             &format!("/api/v1/rooms/{room}/members/{}", bob.id),
@@ -387,5 +384,5 @@ async fn muted_members_cannot_post() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_eq!(b["error"]["code"], "muted");
+    assert_eq!(error_code(&b), ErrorCode::Muted);
 }

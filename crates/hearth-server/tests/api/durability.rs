@@ -2,8 +2,10 @@
 //! middle of a burst of sends; after a restart on the same data, every
 //! message that had been acknowledged (201) is there, exactly as acknowledged.
 
+use crate::helpers::*;
+use hearth_protocol::dto::AuthResponse;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -58,7 +60,7 @@ async fn acknowledged_messages_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path()).await;
     let http = reqwest::Client::new();
-    let res: Value = http
+    let res: AuthResponse = http
         .post(format!("{}/api/v1/auth/register", server.base))
         .json(&json!({"username": "alice", "password": "password123"}))
         .send()
@@ -67,8 +69,8 @@ async fn acknowledged_messages_survive_sigkill() {
         .json()
         .await
         .unwrap();
-    let token = res["access_token"].as_str().unwrap().to_string();
-    let room: Value = http
+    let token = res.access_token;
+    let room: Room = http
         .post(format!("{}/api/v1/rooms", server.base))
         .bearer_auth(&token)
         .json(&json!({"kind": "channel", "name": "burst"}))
@@ -78,10 +80,10 @@ async fn acknowledged_messages_survive_sigkill() {
         .json()
         .await
         .unwrap();
-    let room_id = room["id"].as_str().unwrap().to_string();
+    let room_id = room.id;
 
     // id → (seq, body) of every acknowledged message.
-    let acked: Arc<Mutex<HashMap<String, (i64, String)>>> = Arc::default();
+    let acked: Arc<Mutex<HashMap<MessageId, (i64, String)>>> = Arc::default();
     let (enough_tx, enough_rx) = tokio::sync::watch::channel(false);
     let mut senders = Vec::new();
     for worker in 0..8 {
@@ -105,15 +107,12 @@ async fn acknowledged_messages_survive_sigkill() {
                 if res.status() != StatusCode::CREATED {
                     return;
                 }
-                let Ok(m) = res.json::<Value>().await else {
+                let Ok(m) = res.json::<Message>().await else {
                     return;
                 };
                 let mut a = acked.lock().unwrap();
-                assert_eq!(m["body"], body.as_str());
-                a.insert(
-                    m["id"].as_str().unwrap().to_string(),
-                    (m["seq"].as_i64().unwrap(), body),
-                );
+                assert_eq!(m.body, body);
+                a.insert(m.id, (m.seq, body));
                 if a.len() >= 200 {
                     let _ = enough_tx.send(true);
                 }
@@ -135,7 +134,7 @@ async fn acknowledged_messages_survive_sigkill() {
     assert!(acked.len() >= 200);
 
     let server = start(dir.path()).await;
-    let res: Value = http
+    let res: AuthResponse = http
         .post(format!("{}/api/v1/auth/login", server.base))
         .json(&json!({"username": "alice", "password": "password123"}))
         .send()
@@ -144,34 +143,28 @@ async fn acknowledged_messages_survive_sigkill() {
         .json()
         .await
         .unwrap();
-    let token = res["access_token"].as_str().unwrap();
-    let mut stored: HashMap<String, (i64, String)> = HashMap::new();
+    let token = res.access_token;
+    let mut stored: HashMap<MessageId, (i64, String)> = HashMap::new();
     let mut after = 0;
     loop {
-        let page: Value = http
+        let page: MessagePage = http
             .get(format!(
                 "{}/api/v1/rooms/{room_id}/messages?after={after}&limit=100",
                 server.base
             ))
-            .bearer_auth(token)
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap();
-        for m in page["messages"].as_array().unwrap() {
-            assert_eq!(m["room_id"], room_id.as_str());
-            after = after.max(m["updated_seq"].as_i64().unwrap());
-            stored.insert(
-                m["id"].as_str().unwrap().into(),
-                (
-                    m["seq"].as_i64().unwrap(),
-                    m["body"].as_str().unwrap().into(),
-                ),
-            );
+        for m in page.messages {
+            assert_eq!(m.room_id, room_id);
+            after = after.max(m.updated_seq);
+            stored.insert(m.id, (m.seq, m.body));
         }
-        if page["has_more"] == false {
+        if !page.has_more {
             break;
         }
     }

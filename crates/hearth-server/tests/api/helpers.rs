@@ -1,25 +1,41 @@
 //! The test harness: `spawn_app()` starts the real server on 127.0.0.1:0
-//! with its own SQLite database; helpers register users, call the API and
-//! open gateway clients that *await* events under a timeout.
+//! with its own SQLite database and a hand-moved presence clock; typed
+//! helpers register users, create rooms and send messages through the API
+//! and answer `hearth-protocol` DTOs, so a renamed field fails to compile.
+//! The raw calls (`get`, `post`, … answering `serde_json::Value`) stay for
+//! tests about the wire shape itself or about deliberately bad input.
 
 #![allow(dead_code)]
 
-use futures_util::{SinkExt, StreamExt};
+pub use crate::gateway_client::*;
+pub use hearth_protocol::dto::{
+    Member, Message, MessagePage, Role, Room, RoomKind, SessionInfo, User, UserSummary,
+};
+pub use hearth_protocol::gateway::{ClientOp, PresenceStatus, ServerEvent};
+pub use hearth_protocol::{ErrorCode, MessageId, RoomId, SessionId, UserId};
+
+use hearth_protocol::dto::{AuthResponse, CreateRoomRequest, RegisterRequest, SendMessageRequest};
+use hearth_server::clock::ManualClock;
 use hearth_server::{AppState, Config};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The offline grace in tests: it passes only when a test moves
+/// [`TestApp::clock`], never on its own.
+pub const PRESENCE_GRACE: Duration = Duration::from_secs(30);
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub state: AppState,
+    /// The clock presence's offline grace runs on.
+    pub clock: ManualClock,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -58,10 +74,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(dir.path());
     configure(&mut config);
     let state = AppState::build(config).await.unwrap();
-    state
-        .services
-        .presence
-        .set_offline_grace(Duration::from_millis(300));
+    let clock = ManualClock::new();
+    let presence = &state.services.presence;
+    presence.set_offline_grace(PRESENCE_GRACE);
+    presence.set_clock(clock.clone().into());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -72,6 +88,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         addr,
         http: reqwest::Client::new(),
         state,
+        clock,
         stop: Some(stop),
         server: Some(server),
         _dir: dir,
@@ -80,7 +97,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 #[derive(Clone, Debug)]
 pub struct TestUser {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub token: String,
     pub refresh: String,
@@ -98,6 +115,29 @@ impl TestApp {
         }
     }
 
+    /// Waits (under [`TIMEOUT`]) until `timers` offline grace timers are
+    /// pending: the server starts one once it has noticed a user's last
+    /// session close.
+    pub async fn until_grace_timers(&self, timers: usize) {
+        tokio::time::timeout(TIMEOUT, self.clock.until_sleeping(timers))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} offline timer(s) pending, not {timers}",
+                    self.clock.sleeping()
+                )
+            });
+    }
+
+    /// Lets the offline grace of every session closed so far run out: waits
+    /// until `timers` grace timers are pending, then moves the clock past them.
+    pub async fn end_presence_grace(&self, timers: usize) {
+        self.until_grace_timers(timers).await;
+        self.clock.advance(PRESENCE_GRACE);
+    }
+
+    /// Any request, answering the raw body (JSON, or a JSON string of a
+    /// non-JSON body, or null when empty).
     pub async fn request(
         &self,
         method: reqwest::Method,
@@ -151,184 +191,203 @@ impl TestApp {
             .await
     }
 
+    /// A request that must answer `want`, its body decoded as `T` (the
+    /// protocol's DTO): a field renamed on either side fails here.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&impl Serialize>,
+        want: StatusCode,
+    ) -> T {
+        let body = body.map(|b| serde_json::to_value(b).expect("a request body"));
+        let (status, answer) = self.request(method.clone(), path, token, body).await;
+        assert_eq!(status, want, "{method} {path}: {answer}");
+        decode(answer)
+    }
+
+    /// `GET path`, which must answer 200 with a `T`.
+    pub async fn get_ok<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.call(
+            reqwest::Method::GET,
+            path,
+            Some(token),
+            None::<&()>,
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// `POST path` with `body`, which must answer `want` with a `T`.
+    pub async fn post_as<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        body: &impl Serialize,
+        want: StatusCode,
+    ) -> T {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body), want)
+            .await
+    }
+
+    /// `PATCH path` with `body`, which must answer 200 with a `T`.
+    pub async fn patch_ok<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        body: &impl Serialize,
+    ) -> T {
+        self.call(
+            reqwest::Method::PATCH,
+            path,
+            Some(token),
+            Some(body),
+            StatusCode::OK,
+        )
+        .await
+    }
+
     /// Registers `username` with password "password123".
     pub async fn register(&self, username: &str) -> TestUser {
-        let (status, body) = self
-            .request(
+        let request = RegisterRequest {
+            username: username.to_string(),
+            password: "password123".to_string(),
+            display_name: None,
+            email: None,
+            invite_code: None,
+        };
+        let auth: AuthResponse = self
+            .call(
                 reqwest::Method::POST,
                 "/api/v1/auth/register",
                 None,
-                Some(json!({"username": username, "password": "password123"})),
+                Some(&request),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "register {username}: {body}");
+        assert_eq!(auth.user.username, username);
         TestUser {
-            id: body["user"]["id"].as_str().unwrap().to_string(),
+            id: auth.user.id,
             username: username.to_string(),
-            token: body["access_token"].as_str().unwrap().to_string(),
-            refresh: body["refresh_token"].as_str().unwrap().to_string(),
+            token: auth.access_token,
+            refresh: auth.refresh_token,
         }
     }
 
-    /// Creates a room and returns its id.
+    /// Creates a room of `kind` with `members` (besides its owner).
     pub async fn create_room(
         &self,
         owner: &TestUser,
-        kind: &str,
+        kind: RoomKind,
         name: &str,
         members: &[&TestUser],
-    ) -> String {
-        let ids: Vec<&str> = members.iter().map(|u| u.id.as_str()).collect();
+    ) -> Room {
+        let request = CreateRoomRequest {
+            kind,
+            name: Some(name.to_string()),
+            topic: None,
+            description: None,
+            members: members.iter().map(|u| u.id).collect(),
+            anonymous_allowed: false,
+        };
+        // A DM between two people who already have one answers 200 with it.
         let (status, body) = self
             .post(
                 "/api/v1/rooms",
                 &owner.token,
-                json!({"kind": kind, "name": name, "members": ids}),
+                serde_json::to_value(&request).unwrap(),
             )
             .await;
         assert!(status.is_success(), "create room: {status} {body}");
-        body["id"].as_str().unwrap().to_string()
+        decode(body)
     }
 
     /// Sends a message over REST and returns it.
-    pub async fn send(&self, user: &TestUser, room: &str, body: &str) -> Value {
-        let (status, msg) = self
+    pub async fn send(&self, user: &TestUser, room: RoomId, body: &str) -> Message {
+        let request = SendMessageRequest {
+            body: body.to_string(),
+            nonce: None,
+            reply_to: None,
+            attachments: Vec::new(),
+            anonymous: false,
+        };
+        self.post_as(
+            &format!("/api/v1/rooms/{room}/messages"),
+            &user.token,
+            &request,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// Adds `user` to `room` as `actor`.
+    pub async fn add_member(&self, actor: &TestUser, room: RoomId, user: &TestUser) {
+        let (status, body) = self
             .post(
-                &format!("/api/v1/rooms/{room}/messages"),
-                &user.token,
-                json!({"body": body}),
+                &format!("/api/v1/rooms/{room}/members"),
+                &actor.token,
+                serde_json::json!({"user_ids": [user.id]}),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "send: {msg}");
-        msg
+        assert!(status.is_success(), "add member: {status} {body}");
     }
 
-    /// Opens an authenticated gateway connection and waits for `ready`.
-    pub async fn ws(&self, user: &TestUser) -> WsClient {
-        let mut c = self.ws_raw().await;
-        c.send_json(json!({"op": "auth", "token": user.token}))
-            .await;
-        let ready = c.expect_event("ready", |_| true).await;
-        c.ready = ready;
-        c
-    }
-
-    /// An unauthenticated gateway connection.
-    pub async fn ws_raw(&self) -> WsClient {
-        let url = format!("ws://{}/api/v1/gateway", self.addr);
-        let (stream, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
+    /// One message as `user` reads it.
+    pub async fn message(&self, user: &TestUser, room: RoomId, id: MessageId) -> Message {
+        self.get_ok(&format!("/api/v1/rooms/{room}/messages/{id}"), &user.token)
             .await
-            .expect("ws connect timed out")
-            .expect("ws connect failed");
-        WsClient {
-            stream,
-            seen: Vec::new(),
-            ready: Value::Null,
-        }
     }
-}
 
-pub struct WsClient {
-    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    /// Every event received so far and not yet consumed by an expectation.
-    pub seen: Vec<Value>,
-    pub ready: Value,
-}
+    /// A page of a room's messages; `query` is what follows the `?`.
+    pub async fn messages(&self, user: &TestUser, room: RoomId, query: &str) -> MessagePage {
+        self.get_ok(
+            &format!("/api/v1/rooms/{room}/messages?{query}"),
+            &user.token,
+        )
+        .await
+    }
 
-/// How a connection ended.
-#[derive(Debug, PartialEq)]
-pub enum Ended {
-    Closed(Option<u16>),
-    Dropped,
-}
+    /// The rooms `user` is in, as their room list shows them.
+    pub async fn rooms(&self, user: &TestUser) -> Vec<Room> {
+        self.get_ok("/api/v1/rooms", &user.token).await
+    }
 
-impl WsClient {
-    pub async fn send_json(&mut self, v: Value) {
-        self.stream
-            .send(WsMessage::Text(v.to_string().into()))
+    /// `room` as `user`'s room list shows it.
+    pub async fn room_entry(&self, user: &TestUser, room: RoomId) -> Room {
+        let rooms = self.rooms(user).await;
+        let ids: Vec<RoomId> = rooms.iter().map(|r| r.id).collect();
+        rooms
+            .into_iter()
+            .find(|r| r.id == room)
+            .unwrap_or_else(|| panic!("room {room} not in {}'s list {ids:?}", user.username))
+    }
+
+    /// The members of `room` as `user` sees them.
+    pub async fn members(&self, user: &TestUser, room: RoomId) -> Vec<Member> {
+        self.get_ok(&format!("/api/v1/rooms/{room}/members"), &user.token)
             .await
-            .expect("ws send failed");
-    }
-
-    pub async fn send_text(&mut self, s: &str) {
-        self.stream
-            .send(WsMessage::Text(s.to_string().into()))
-            .await
-            .expect("ws send failed");
-    }
-
-    /// Awaits the next event named `t` matching `pred`; other events are
-    /// kept in `seen`. Panics with what was seen on timeout.
-    pub async fn expect_event(&mut self, t: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        if let Some(pos) = self.seen.iter().position(|e| e["t"] == t && pred(&e["d"])) {
-            return self.seen.remove(pos)["d"].clone();
-        }
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.stream.next()).await;
-            match next {
-                Ok(Some(Ok(WsMessage::Text(text)))) => {
-                    let v: Value = serde_json::from_str(&text).expect("server sent invalid JSON");
-                    if v["t"] == t && pred(&v["d"]) {
-                        return v["d"].clone();
-                    }
-                    self.seen.push(v);
-                }
-                Ok(Some(Ok(_))) => continue,
-                other => panic!(
-                    "expected event {t:?}; got {other:?}; seen before: {:#?}",
-                    self.seen.iter().map(|e| e["t"].clone()).collect::<Vec<_>>()
-                ),
-            }
-        }
-    }
-
-    /// Round-trips a ping: everything queued for this session before now has
-    /// arrived once the pong is back (events are delivered in queue order).
-    pub async fn sync(&mut self) {
-        let n = rand_n();
-        self.send_json(json!({"op": "ping", "n": n})).await;
-        self.expect_event("pong", |d| d["n"] == n).await;
-    }
-
-    /// Events named `t` received so far (after a `sync`, complete).
-    pub fn seen_named(&self, t: &str) -> Vec<Value> {
-        self.seen
-            .iter()
-            .filter(|e| e["t"] == t)
-            .map(|e| e["d"].clone())
-            .collect()
-    }
-
-    /// Waits for the server to close the connection; returns the close code.
-    pub async fn expect_close(&mut self) -> Ended {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            match tokio::time::timeout_at(deadline, self.stream.next()).await {
-                Ok(Some(Ok(WsMessage::Close(frame)))) => {
-                    return Ended::Closed(frame.map(|f| u16::from(f.code)));
-                }
-                Ok(Some(Ok(WsMessage::Text(text)))) => {
-                    if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                        self.seen.push(v);
-                    }
-                }
-                Ok(Some(Ok(_))) => continue,
-                Ok(Some(Err(_))) | Ok(None) => return Ended::Dropped,
-                Err(_) => panic!("connection not closed within {TIMEOUT:?}"),
-            }
-        }
     }
 }
 
-fn rand_n() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(1);
-    N.fetch_add(1, Ordering::Relaxed)
+/// A body decoded as the protocol type `T`; fails naming the body.
+pub fn decode<T: DeserializeOwned>(body: Value) -> T {
+    match serde_json::from_value::<T>(body.clone()) {
+        Ok(v) => v,
+        Err(e) => panic!("not a {}: {e}: {body}", std::any::type_name::<T>()),
+    }
 }
 
-/// Re-checks `check` until it holds, failing after [`TIMEOUT`]: for state that
-/// changes in the background and announces nothing a test could await.
+/// The `error.code` of an error answer.
+pub fn error_code(body: &Value) -> ErrorCode {
+    decode::<hearth_protocol::ErrorBody>(body.clone())
+        .error
+        .code
+}
+
+/// Re-checks `check` until it holds, failing after [`TIMEOUT`]: only for
+/// state that changes in the background and announces nothing a test could
+/// await. Every caller says which condition that is and why it has no event.
 pub async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,

@@ -25,7 +25,7 @@ async fn login_is_rate_limited_per_ip_with_retry_after() {
         .unwrap();
     assert!(retry >= 1);
     let b: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(b["error"]["code"], "rate_limited");
+    assert_eq!(error_code(&b), ErrorCode::RateLimited);
 }
 
 #[tokio::test]
@@ -37,7 +37,10 @@ async fn sends_are_rate_limited_per_user_but_resends_of_stored_nonces_pass() {
     .await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let room = app.create_room(&alice, "channel", "general", &[&bob]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Channel, "general", &[&bob])
+        .await
+        .id;
     let path = format!("/api/v1/rooms/{room}/messages");
     for i in 0..3 {
         let (s, _) = app
@@ -67,9 +70,12 @@ async fn sends_are_rate_limited_per_user_but_resends_of_stored_nonces_pass() {
 async fn bad_input_never_yields_a_server_error() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
-    let room = app.create_room(&alice, "channel", "general", &[]).await;
-    let msg = app.send(&alice, &room, "hi").await;
-    let mid = msg["id"].as_str().unwrap();
+    let room = app
+        .create_room(&alice, RoomKind::Channel, "general", &[])
+        .await
+        .id;
+    let msg = app.send(&alice, room, "hi").await;
+    let mid = msg.id;
     let bodies = [
         "",
         "null",

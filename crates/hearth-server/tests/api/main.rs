@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod gateway_client;
 mod helpers;
 mod smtp_sink;
 

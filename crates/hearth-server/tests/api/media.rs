@@ -3,6 +3,7 @@
 //! and the S3 backend against a real S3-compatible server.
 
 use crate::helpers::*;
+use hearth_protocol::dto::Attachment;
 use hearth_server::media::cleanup::sweep_orphans;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use reqwest::StatusCode;
@@ -100,10 +101,10 @@ async fn send_form(app: &TestApp, user: &TestUser, form: Form) -> (StatusCode, V
 }
 
 /// Uploads and expects 201; returns the upload.
-async fn upload(app: &TestApp, user: &TestUser, filename: &str, bytes: &[u8]) -> Value {
+async fn upload(app: &TestApp, user: &TestUser, filename: &str, bytes: &[u8]) -> Attachment {
     let (status, body) = upload_with(app, user, filename, bytes, &[]).await;
     assert_eq!(status, StatusCode::CREATED, "upload {filename}: {body}");
-    body
+    decode(body)
 }
 
 struct Fetched {
@@ -170,10 +171,6 @@ fn uploads_dir(app: &TestApp, kind: &str) -> PathBuf {
     app.state.config.data_dir.join("uploads").join(kind)
 }
 
-fn id(v: &Value) -> &str {
-    v["id"].as_str().unwrap()
-}
-
 #[tokio::test]
 async fn an_upload_round_trips_with_its_sniffed_type_and_safe_headers() {
     let app = spawn_app().await;
@@ -181,21 +178,18 @@ async fn an_upload_round_trips_with_its_sniffed_type_and_safe_headers() {
     let bytes = b"meeting notes\n- ship uploads\n".to_vec();
     let up = upload(&app, &alice, "../../notes\u{202E}txt.exe", &bytes).await;
     assert_eq!(
-        up["filename"], "notestxt.exe",
+        up.filename, "notestxt.exe",
         "path and bidi override stripped"
     );
     assert_eq!(
-        up["content_type"], "text/plain",
+        up.content_type, "text/plain",
         "sniffed, not the client's image/png"
     );
-    assert_eq!(up["size"], bytes.len());
-    assert_eq!(up["url"], format!("/api/v1/uploads/{}", id(&up)));
-    assert!(
-        up.get("thumbnail_url").is_none() && up.get("width").is_none(),
-        "{up}"
-    );
+    assert_eq!(up.size, bytes.len() as i64);
+    assert_eq!(up.url, format!("/api/v1/uploads/{}", up.id));
+    assert!(up.thumbnail_url.is_none() && up.width.is_none(), "{up:?}");
 
-    let got = fetch(&app, up["url"].as_str().unwrap(), Some(&alice.token), &[]).await;
+    let got = fetch(&app, &up.url, Some(&alice.token), &[]).await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body, bytes);
     assert_eq!(
@@ -220,18 +214,12 @@ async fn an_upload_round_trips_with_its_sniffed_type_and_safe_headers() {
     // Far past the 64 KiB limit of JSON bodies: uploads have their own.
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
     let up_big = upload(&app, &alice, "big.bin", &big).await;
-    assert_eq!(up_big["size"], 300_000);
-    let got_big = fetch(
-        &app,
-        up_big["url"].as_str().unwrap(),
-        Some(&alice.token),
-        &[],
-    )
-    .await;
+    assert_eq!(up_big.size, 300_000);
+    let got_big = fetch(&app, &up_big.url, Some(&alice.token), &[]).await;
     assert_eq!(got_big.body, big);
 
     // Without a token there is nothing to see.
-    let anonymous = fetch(&app, up["url"].as_str().unwrap(), None, &[]).await;
+    let anonymous = fetch(&app, &up.url, None, &[]).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     // Malformed forms are 400s in our error shape.
     let (s, b) = send_form(&app, &alice, Form::new().text("duration_ms", "5")).await;
@@ -244,7 +232,7 @@ async fn an_upload_round_trips_with_its_sniffed_type_and_safe_headers() {
         .post("/api/v1/uploads", &alice.token, json!({"file": "x"}))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "not multipart: {b}");
-    assert_eq!(b["error"]["code"], "invalid_body");
+    assert_eq!(error_code(&b), ErrorCode::InvalidBody);
 
     // The routes are in the OpenAPI document.
     let (_, doc) = app
@@ -272,9 +260,9 @@ async fn identical_bytes_are_stored_once_under_two_upload_ids() {
     let bytes = PDF.to_vec();
     let first = upload(&app, &alice, "report.pdf", &bytes).await;
     let second = upload(&app, &bob, "copy of report.pdf", &bytes).await;
-    assert_ne!(first["id"], second["id"]);
-    assert_eq!(first["content_type"], "application/pdf");
-    assert_eq!(second["filename"], "copy of report.pdf");
+    assert_ne!(first.id, second.id);
+    assert_eq!(first.content_type, "application/pdf");
+    assert_eq!(second.filename, "copy of report.pdf");
     let originals = files_under(&uploads_dir(&app, "originals"));
     assert_eq!(originals.len(), 1, "{originals:?}");
     assert_eq!(
@@ -283,25 +271,13 @@ async fn identical_bytes_are_stored_once_under_two_upload_ids() {
     );
     // Each user sees their own upload, not the other's.
     assert_eq!(
-        fetch(
-            &app,
-            first["url"].as_str().unwrap(),
-            Some(&alice.token),
-            &[]
-        )
-        .await
-        .body,
+        fetch(&app, &first.url, Some(&alice.token), &[]).await.body,
         bytes
     );
     assert_eq!(
-        fetch(
-            &app,
-            second["url"].as_str().unwrap(),
-            Some(&alice.token),
-            &[]
-        )
-        .await
-        .status,
+        fetch(&app, &second.url, Some(&alice.token), &[])
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert!(
@@ -319,7 +295,7 @@ async fn uploads_over_the_size_limit_are_refused_with_413() {
     // A declared length over the limit is refused before the body is read.
     let (s, b) = upload_with(&app, &alice, "big.bin", &[7u8; 40_000], &[]).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
-    assert_eq!(b["error"]["code"], "payload_too_large");
+    assert_eq!(error_code(&b), ErrorCode::PayloadTooLarge);
     // A streamed body of unknown length is cut off as soon as it passes it.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..5).map(|_| Ok(vec![1u8; 1024])).collect();
@@ -342,9 +318,9 @@ async fn markup_is_never_served_as_markup() {
     let alice = app.register("alice").await;
     let html = b"<!DOCTYPE html><html><body><script>alert(document.domain)</script></body></html>";
     let up = upload(&app, &alice, "cat.png", html).await;
-    assert_eq!(up["content_type"], "text/plain");
-    assert!(up.get("thumbnail_url").is_none());
-    let got = fetch(&app, up["url"].as_str().unwrap(), Some(&alice.token), &[]).await;
+    assert_eq!(up.content_type, "text/plain");
+    assert!(up.thumbnail_url.is_none());
+    let got = fetch(&app, &up.url, Some(&alice.token), &[]).await;
     assert_eq!(got.status, StatusCode::OK);
     assert!(
         !got.header(header::CONTENT_TYPE).contains("html"),
@@ -359,12 +335,12 @@ async fn markup_is_never_served_as_markup() {
 
     let svg = b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
     let up = upload(&app, &alice, "logo.svg", svg).await;
-    assert_eq!(up["content_type"], "image/svg+xml");
+    assert_eq!(up.content_type, "image/svg+xml");
     assert!(
-        up.get("thumbnail_url").is_none(),
+        up.thumbnail_url.is_none(),
         "SVG is not treated as a safe image"
     );
-    let got = fetch(&app, up["url"].as_str().unwrap(), Some(&alice.token), &[]).await;
+    let got = fetch(&app, &up.url, Some(&alice.token), &[]).await;
     assert!(
         got.header(header::CONTENT_DISPOSITION)
             .starts_with("attachment"),
@@ -377,7 +353,7 @@ async fn markup_is_never_served_as_markup() {
     );
     // A real image is shown inline.
     let up = upload(&app, &alice, "pixel.png", &png(2, 2)).await;
-    let got = fetch(&app, up["url"].as_str().unwrap(), Some(&alice.token), &[]).await;
+    let got = fetch(&app, &up.url, Some(&alice.token), &[]).await;
     assert_eq!(got.header(header::CONTENT_TYPE), "image/png");
     assert!(
         got.header(header::CONTENT_DISPOSITION)
@@ -391,7 +367,7 @@ async fn byte_ranges_and_etags_are_honoured() {
     let alice = app.register("alice").await;
     let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
     let up = upload(&app, &alice, "data.bin", &bytes).await;
-    let url = up["url"].as_str().unwrap();
+    let url = &up.url;
     let token = Some(alice.token.as_str());
 
     let part = fetch(&app, url, token, &[(header::RANGE, "bytes=100-199")]).await;
@@ -460,15 +436,11 @@ async fn images_get_dimensions_and_a_thumbnail_without_metadata() {
     let alice = app.register("alice").await;
     let up = upload(&app, &alice, "wide.png", &png(1200, 600)).await;
     assert_eq!(
-        (
-            up["content_type"].as_str(),
-            up["width"].as_u64(),
-            up["height"].as_u64()
-        ),
-        (Some("image/png"), Some(1200), Some(600))
+        (up.content_type.as_str(), up.width, up.height),
+        ("image/png", Some(1200), Some(600))
     );
-    let thumb_url = up["thumbnail_url"].as_str().unwrap();
-    assert_eq!(thumb_url, format!("/api/v1/uploads/{}/thumbnail", id(&up)));
+    let thumb_url = up.thumbnail_url.as_deref().unwrap();
+    assert_eq!(thumb_url, format!("/api/v1/uploads/{}/thumbnail", up.id));
     let thumb = fetch(&app, thumb_url, Some(&alice.token), &[]).await;
     assert_eq!(thumb.status, StatusCode::OK);
     assert_eq!(thumb.header(header::CONTENT_TYPE), "image/jpeg");
@@ -490,19 +462,16 @@ async fn images_get_dimensions_and_a_thumbnail_without_metadata() {
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
     let tall = upload(&app, &alice, "tall.jpg", &jpeg_with_exif(300, 1000)).await;
-    assert_eq!(tall["content_type"], "image/jpeg");
-    assert_eq!(
-        (tall["width"].as_u64(), tall["height"].as_u64()),
-        (Some(300), Some(1000))
-    );
-    let original = fetch(&app, tall["url"].as_str().unwrap(), Some(&alice.token), &[]).await;
+    assert_eq!(tall.content_type, "image/jpeg");
+    assert_eq!((tall.width, tall.height), (Some(300), Some(1000)));
+    let original = fetch(&app, &tall.url, Some(&alice.token), &[]).await;
     assert!(
         contains(&original.body, b"GPS-52.5200N"),
         "the original is served as uploaded"
     );
     let thumb = fetch(
         &app,
-        tall["thumbnail_url"].as_str().unwrap(),
+        tall.thumbnail_url.as_deref().unwrap(),
         Some(&alice.token),
         &[],
     )
@@ -523,7 +492,7 @@ async fn images_get_dimensions_and_a_thumbnail_without_metadata() {
     let doc = upload(&app, &alice, "doc.pdf", PDF).await;
     let none = fetch(
         &app,
-        &format!("/api/v1/uploads/{}/thumbnail", id(&doc)),
+        &format!("/api/v1/uploads/{}/thumbnail", doc.id),
         Some(&alice.token),
         &[],
     )
@@ -579,7 +548,7 @@ async fn voice_messages_carry_a_validated_duration_and_waveform() {
     for (field, value) in bad {
         let (s, b) = upload_with(&app, &alice, "voice.ogg", OGG, &[(field, value)]).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{field}={value}: {b}");
-        assert_eq!(b["error"]["code"], "validation");
+        assert_eq!(error_code(&b), ErrorCode::Validation);
     }
     let (s, b) = upload_with(
         &app,
@@ -607,7 +576,10 @@ async fn attachments_are_shown_to_members_and_hidden_from_everyone_else() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
-    let room = app.create_room(&alice, "group", "team", &[&bob]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "team", &[&bob])
+        .await
+        .id;
     let mut bob_ws = app.ws(&bob).await;
 
     let photo = upload(&app, &alice, "photo.png", &png(800, 400)).await;
@@ -620,39 +592,34 @@ async fn attachments_are_shown_to_members_and_hidden_from_everyone_else() {
         &[("duration_ms", "3000"), ("waveform", "[1,2,3]")],
     )
     .await;
-    let ids = [id(&photo), id(&doc), id(&voice)];
+    let voice: Attachment = decode(voice);
+    let ids = [photo.id, doc.id, voice.id];
     let path = format!("/api/v1/rooms/{room}/messages");
     let (s, sent) = app
         .post(&path, &alice.token, json!({"body": "", "attachments": ids}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{sent}");
-    let attachments = sent["attachments"].as_array().unwrap();
-    assert_eq!(
-        attachments
-            .iter()
-            .map(|a| a["id"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        ids
-    );
-    assert_eq!(attachments[0]["width"], 800);
-    assert_eq!(attachments[1]["content_type"], "application/pdf");
-    assert_eq!(attachments[2]["waveform"], json!([1, 2, 3]));
+    let sent: Message = decode(sent);
+    let attachments = &sent.attachments;
+    assert_eq!(attachments.iter().map(|a| a.id).collect::<Vec<_>>(), ids);
+    assert_eq!(attachments[0].width, Some(800));
+    assert_eq!(attachments[1].content_type, "application/pdf");
+    assert_eq!(attachments[2].waveform.as_deref(), Some(&[1u8, 2, 3][..]));
 
     // Bob sees them live and in history, and may fetch each one.
-    let event = bob_ws
-        .expect_event("message.created", |d| d["message"]["id"] == sent["id"])
-        .await;
-    assert_eq!(event["message"]["attachments"], sent["attachments"]);
-    let (_, page) = app.get(&path, &bob.token).await;
-    assert_eq!(page["messages"][0]["attachments"], sent["attachments"]);
+    let live = expect_event!(bob_ws,
+        ServerEvent::MessageCreated(e) if e.message.id == sent.id => e.message.attachments.clone());
+    assert_eq!(&live, attachments);
+    let page = app.messages(&bob, room, "").await;
+    assert_eq!(&page.messages[0].attachments, attachments);
     for a in attachments {
-        let got = fetch(&app, a["url"].as_str().unwrap(), Some(&bob.token), &[]).await;
-        assert_eq!(got.status, StatusCode::OK, "{a}");
-        assert_eq!(got.body.len() as u64, a["size"].as_u64().unwrap());
+        let got = fetch(&app, &a.url, Some(&bob.token), &[]).await;
+        assert_eq!(got.status, StatusCode::OK, "{a:?}");
+        assert_eq!(got.body.len() as u64, a.size as u64);
     }
     let thumb = fetch(
         &app,
-        attachments[0]["thumbnail_url"].as_str().unwrap(),
+        attachments[0].thumbnail_url.as_deref().unwrap(),
         Some(&bob.token),
         &[],
     )
@@ -661,12 +628,12 @@ async fn attachments_are_shown_to_members_and_hidden_from_everyone_else() {
 
     // Carol is in no room with them: the uploads do not exist for her.
     for a in attachments {
-        let got = fetch(&app, a["url"].as_str().unwrap(), Some(&carol.token), &[]).await;
-        assert_eq!(got.status, StatusCode::NOT_FOUND, "{a}");
+        let got = fetch(&app, &a.url, Some(&carol.token), &[]).await;
+        assert_eq!(got.status, StatusCode::NOT_FOUND, "{a:?}");
     }
     let thumb = fetch(
         &app,
-        attachments[0]["thumbnail_url"].as_str().unwrap(),
+        attachments[0].thumbnail_url.as_deref().unwrap(),
         Some(&carol.token),
         &[],
     )
@@ -681,12 +648,15 @@ async fn attachments_are_shown_to_members_and_hidden_from_everyone_else() {
     .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     // Nor can she attach them somewhere she is, nor can anyone send more than ten.
-    let carols = app.create_room(&carol, "group", "carol's", &[&bob]).await;
+    let carols = app
+        .create_room(&carol, RoomKind::Group, "carol's", &[&bob])
+        .await
+        .id;
     let (s, b) = app
         .post(
             &format!("/api/v1/rooms/{carols}/messages"),
             &carol.token,
-            json!({"body": "mine now", "attachments": [id(&photo)]}),
+            json!({"body": "mine now", "attachments": [photo.id]}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
@@ -707,8 +677,8 @@ async fn attachments_are_shown_to_members_and_hidden_from_everyone_else() {
                 &format!("{i}.txt"),
                 format!("file {i}").as_bytes(),
             )
-            .await["id"]
-                .clone(),
+            .await
+            .id,
         );
     }
     let (s, b) = app
@@ -730,18 +700,12 @@ async fn attachments_are_shown_to_members_and_hidden_from_everyone_else() {
 
     // Once the message is deleted, Bob loses access; Alice keeps her uploads.
     let (s, _) = app
-        .delete(&format!("{path}/{}", id(&sent)), &alice.token)
+        .delete(&format!("{path}/{}", sent.id), &alice.token)
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let gone = fetch(&app, photo["url"].as_str().unwrap(), Some(&bob.token), &[]).await;
+    let gone = fetch(&app, &photo.url, Some(&bob.token), &[]).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    let mine = fetch(
-        &app,
-        photo["url"].as_str().unwrap(),
-        Some(&alice.token),
-        &[],
-    )
-    .await;
+    let mine = fetch(&app, &photo.url, Some(&alice.token), &[]).await;
     assert_eq!(mine.status, StatusCode::OK);
 }
 
@@ -755,14 +719,14 @@ async fn avatars_are_set_served_without_a_token_and_cleared() {
         .patch(
             "/api/v1/users/me",
             &alice.token,
-            json!({"avatar": id(&picture)}),
+            json!({"avatar": picture.id}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{me}");
     let url = me["avatar_url"].as_str().unwrap().to_string();
     assert_eq!(
         url,
-        format!("/api/v1/users/{}/avatar?v={}", alice.id, id(&picture))
+        format!("/api/v1/users/{}/avatar?v={}", alice.id, picture.id)
     );
 
     // <img src> sends no token, so none is needed.
@@ -787,7 +751,7 @@ async fn avatars_are_set_served_without_a_token_and_cleared() {
             alice.id,
             uuid::Uuid::now_v7()
         ),
-        format!("/api/v1/users/{}/avatar?v={}", bob.id, id(&picture)),
+        format!("/api/v1/users/{}/avatar?v={}", bob.id, picture.id),
     ] {
         assert_eq!(
             fetch(&app, &wrong, None, &[]).await.status,
@@ -799,36 +763,35 @@ async fn avatars_are_set_served_without_a_token_and_cleared() {
     // Only one's own images can become an avatar.
     let doc = upload(&app, &alice, "doc.pdf", PDF).await;
     let (s, b) = app
-        .patch(
-            "/api/v1/users/me",
-            &alice.token,
-            json!({"avatar": id(&doc)}),
-        )
+        .patch("/api/v1/users/me", &alice.token, json!({"avatar": doc.id}))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     let (s, b) = app
         .patch(
             "/api/v1/users/me",
             &bob.token,
-            json!({"avatar": id(&picture)}),
+            json!({"avatar": picture.id}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
 
     // Rooms too; and clearing an avatar retires its URL.
-    let room = app.create_room(&alice, "group", "team", &[&bob]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "team", &[&bob])
+        .await
+        .id;
     let (s, updated) = app
         .patch(
             &format!("/api/v1/rooms/{room}"),
             &alice.token,
-            json!({"avatar": id(&picture)}),
+            json!({"avatar": picture.id}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{updated}");
     let room_url = updated["avatar_url"].as_str().unwrap().to_string();
     assert_eq!(
         room_url,
-        format!("/api/v1/rooms/{room}/avatar?v={}", id(&picture))
+        format!("/api/v1/rooms/{room}/avatar?v={}", picture.id)
     );
     let room_avatar = fetch(&app, &room_url, None, &[]).await;
     assert_eq!(room_avatar.status, StatusCode::OK);
@@ -863,7 +826,10 @@ async fn avatars_are_set_served_without_a_token_and_cleared() {
 async fn unattached_uploads_are_swept_after_a_day_and_shared_blobs_survive() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
-    let room = app.create_room(&alice, "group", "notes", &[]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "notes", &[])
+        .await
+        .id;
     let shared = png(64, 64);
     let unsent = upload(&app, &alice, "a.png", &shared).await;
     let sent = upload(&app, &alice, "b.png", &shared).await;
@@ -872,17 +838,18 @@ async fn unattached_uploads_are_swept_after_a_day_and_shared_blobs_survive() {
     app.patch(
         "/api/v1/users/me",
         &alice.token,
-        json!({"avatar": id(&avatar)}),
+        json!({"avatar": avatar.id}),
     )
     .await;
     let (s, message) = app
         .post(
             &format!("/api/v1/rooms/{room}/messages"),
             &alice.token,
-            json!({"body": "", "attachments": [id(&sent)]}),
+            json!({"body": "", "attachments": [sent.id]}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{message}");
+    let message: Message = decode(message);
     let originals = || files_under(&uploads_dir(&app, "originals")).len();
     assert_eq!(originals(), 3);
 
@@ -905,25 +872,21 @@ async fn unattached_uploads_are_swept_after_a_day_and_shared_blobs_survive() {
     assert_eq!(originals(), 2);
     let token = Some(alice.token.as_str());
     assert_eq!(
-        fetch(&app, unsent["url"].as_str().unwrap(), token, &[])
-            .await
-            .status,
+        fetch(&app, &unsent.url, token, &[]).await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        fetch(&app, lonely["url"].as_str().unwrap(), token, &[])
-            .await
-            .status,
+        fetch(&app, &lonely.url, token, &[]).await.status,
         StatusCode::NOT_FOUND
     );
-    let kept = fetch(&app, sent["url"].as_str().unwrap(), token, &[]).await;
+    let kept = fetch(&app, &sent.url, token, &[]).await;
     assert_eq!(
         (kept.status, kept.body == shared),
         (StatusCode::OK, true),
         "the attached copy still works"
     );
     assert_eq!(
-        fetch(&app, sent["thumbnail_url"].as_str().unwrap(), token, &[])
+        fetch(&app, sent.thumbnail_url.as_deref().unwrap(), token, &[])
             .await
             .status,
         StatusCode::OK
@@ -931,7 +894,7 @@ async fn unattached_uploads_are_swept_after_a_day_and_shared_blobs_survive() {
     assert_eq!(
         fetch(
             &app,
-            &format!("/api/v1/users/{}/avatar?v={}", alice.id, id(&avatar)),
+            &format!("/api/v1/users/{}/avatar?v={}", alice.id, avatar.id),
             None,
             &[]
         )
@@ -943,7 +906,7 @@ async fn unattached_uploads_are_swept_after_a_day_and_shared_blobs_survive() {
     // Deleting the message orphans its upload; then its blob goes too.
     let (s, _) = app
         .delete(
-            &format!("/api/v1/rooms/{room}/messages/{}", id(&message)),
+            &format!("/api/v1/rooms/{room}/messages/{}", message.id),
             &alice.token,
         )
         .await;
@@ -983,6 +946,8 @@ impl S3Server {
             .ok()?;
         let endpoint = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
+        // A poll on purpose: another process, which says nothing when it
+        // starts to listen.
         eventually_within(
             "moto_server answering",
             std::time::Duration::from_secs(30),
@@ -1044,10 +1009,7 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
     let bytes = png(900, 300);
     let first = upload(&app, &alice, "a.png", &bytes).await;
     let second = upload(&app, &alice, "b.png", &bytes).await;
-    assert_eq!(
-        (first["width"].as_u64(), second["height"].as_u64()),
-        (Some(900), Some(300))
-    );
+    assert_eq!((first.width, second.height), (Some(900), Some(300)));
     assert!(
         files_under(&uploads_dir(&app, "originals")).is_empty(),
         "nothing on local disk"
@@ -1055,7 +1017,7 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
     assert!(files_under(&uploads_dir(&app, "tmp")).is_empty());
 
     let token = Some(alice.token.as_str());
-    let url = first["url"].as_str().unwrap();
+    let url = &first.url;
     let whole = fetch(&app, url, token, &[]).await;
     assert_eq!((whole.status, whole.body == bytes), (StatusCode::OK, true));
     let part = fetch(&app, url, token, &[(header::RANGE, "bytes=8-15")]).await;
@@ -1065,13 +1027,13 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
         format!("bytes 8-15/{}", bytes.len())
     );
     assert_eq!(part.body, bytes[8..16]);
-    let thumb = fetch(&app, first["thumbnail_url"].as_str().unwrap(), token, &[]).await;
+    let thumb = fetch(&app, first.thumbnail_url.as_deref().unwrap(), token, &[]).await;
     assert_eq!(image::load_from_memory(&thumb.body).unwrap().width(), 480);
     let (s, me) = app
         .patch(
             "/api/v1/users/me",
             &alice.token,
-            json!({"avatar": id(&second)}),
+            json!({"avatar": second.id}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{me}");
@@ -1084,7 +1046,7 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
         .await
         .unwrap();
     assert_eq!((swept.uploads, swept.blobs), (1, 0));
-    let kept = fetch(&app, second["url"].as_str().unwrap(), token, &[]).await;
+    let kept = fetch(&app, &second.url, token, &[]).await;
     assert_eq!((kept.status, kept.body == bytes), (StatusCode::OK, true));
     app.patch("/api/v1/users/me", &alice.token, json!({"avatar": null}))
         .await;

@@ -1,31 +1,59 @@
+//! Rooms over REST: DMs, channel discovery and joining, validation, bans,
+//! roles, archiving and unread counts.
+
 use crate::helpers::*;
+use hearth_protocol::dto::{
+    AddMembersRequest, CreateRoomRequest, ReadMarker, ReadRequest, UpdateMemberRequest,
+    UpdateRoomRequest,
+};
 use reqwest::StatusCode;
 use serde_json::json;
+
+fn dm_with(peer: &TestUser) -> CreateRoomRequest {
+    CreateRoomRequest {
+        kind: RoomKind::Dm,
+        name: None,
+        topic: None,
+        description: None,
+        members: vec![peer.id],
+        anonymous_allowed: false,
+    }
+}
+
+async fn mark_read(app: &TestApp, user: &TestUser, room: RoomId, seq: i64) -> ReadMarker {
+    app.post_as(
+        &format!("/api/v1/rooms/{room}/read"),
+        &user.token,
+        &ReadRequest { seq },
+        StatusCode::OK,
+    )
+    .await
+}
 
 #[tokio::test]
 async fn a_dm_is_one_room_per_pair() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let (s, first) = app
-        .post(
+    let first: Room = app
+        .post_as(
             "/api/v1/rooms",
             &alice.token,
-            json!({"kind": "dm", "members": [bob.id]}),
+            &dm_with(&bob),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{first}");
-    assert_eq!(first["peer"]["username"], "bob");
-    let (s, again) = app
-        .post(
+    assert_eq!(first.peer.map(|p| p.username).as_deref(), Some("bob"));
+    let again: Room = app
+        .post_as(
             "/api/v1/rooms",
             &bob.token,
-            json!({"kind": "dm", "members": [alice.id]}),
+            &dm_with(&alice),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(again["id"], first["id"]);
-    assert_eq!(again["peer"]["username"], "alice");
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.peer.map(|p| p.username).as_deref(), Some("alice"));
     let (s, b) = app
         .post(
             "/api/v1/rooms",
@@ -49,24 +77,19 @@ async fn channels_are_discoverable_and_joinable_groups_are_not() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let channel = app.create_room(&alice, "channel", "general", &[]).await;
-    let group = app.create_room(&alice, "group", "secret plans", &[]).await;
-    let (s, found) = app.get("/api/v1/channels?q=gen", &bob.token).await;
-    assert_eq!(s, StatusCode::OK);
-    let names: Vec<_> = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].clone())
-        .collect();
-    assert_eq!(names, vec![json!("general")]);
-    let (_, all) = app.get("/api/v1/channels", &bob.token).await;
-    assert!(
-        all.as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["kind"] == "channel")
-    );
+    let channel = app
+        .create_room(&alice, RoomKind::Channel, "general", &[])
+        .await
+        .id;
+    let group = app
+        .create_room(&alice, RoomKind::Group, "secret plans", &[])
+        .await
+        .id;
+    let found: Vec<Room> = app.get_ok("/api/v1/channels?q=gen", &bob.token).await;
+    let names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["general"]);
+    let all: Vec<Room> = app.get_ok("/api/v1/channels", &bob.token).await;
+    assert!(all.iter().all(|r| r.kind == RoomKind::Channel));
     // The group does not leak: 404 for get, join and messages.
     for path in [
         format!("/api/v1/rooms/{group}"),
@@ -84,27 +107,25 @@ async fn channels_are_discoverable_and_joinable_groups_are_not() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Channel: preview, then join, then leave.
-    let (s, preview) = app
-        .get(&format!("/api/v1/rooms/{channel}"), &bob.token)
+    let preview: Room = app
+        .get_ok(&format!("/api/v1/rooms/{channel}"), &bob.token)
         .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(preview["my_role"], serde_json::Value::Null);
+    assert_eq!(preview.my_role, None);
     let (s, _) = app
         .get(&format!("/api/v1/rooms/{channel}/messages"), &bob.token)
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "join before reading");
-    let (s, joined) = app
-        .post(
+    let joined: Room = app
+        .post_as(
             &format!("/api/v1/rooms/{channel}/join"),
             &bob.token,
-            json!({}),
+            &json!({}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(s, StatusCode::OK, "{joined}");
-    assert_eq!(joined["my_role"], "member");
-    assert_eq!(joined["member_count"], 2);
-    let (_, mine) = app.get("/api/v1/rooms", &bob.token).await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(joined.my_role, Some(Role::Member));
+    assert_eq!(joined.member_count, 2);
+    assert_eq!(app.rooms(&bob).await.len(), 1);
     let (s, _) = app
         .post(
             &format!("/api/v1/rooms/{channel}/leave"),
@@ -113,8 +134,7 @@ async fn channels_are_discoverable_and_joinable_groups_are_not() {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, mine) = app.get("/api/v1/rooms", &bob.token).await;
-    assert_eq!(mine.as_array().unwrap().len(), 0);
+    assert_eq!(app.rooms(&bob).await.len(), 0);
 }
 
 #[tokio::test]
@@ -142,8 +162,9 @@ async fn banned_users_cannot_rejoin_and_kicked_users_can() {
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
     let channel = app
-        .create_room(&alice, "channel", "general", &[&bob, &carol])
-        .await;
+        .create_room(&alice, RoomKind::Channel, "general", &[&bob, &carol])
+        .await
+        .id;
     let (s, _) = app
         .delete(
             &format!("/api/v1/rooms/{channel}/members/{}?ban=true", bob.id),
@@ -159,7 +180,7 @@ async fn banned_users_cannot_rejoin_and_kicked_users_can() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_eq!(b["error"]["code"], "banned");
+    assert_eq!(error_code(&b), ErrorCode::Banned);
     let (s, _) = app
         .delete(
             &format!("/api/v1/rooms/{channel}/members/{}", carol.id),
@@ -176,15 +197,18 @@ async fn banned_users_cannot_rejoin_and_kicked_users_can() {
         .await;
     assert_eq!(s, StatusCode::OK);
     // An owner re-adding a banned user lifts the ban.
-    let (s, added) = app
-        .post(
+    let added: Vec<Member> = app
+        .post_as(
             &format!("/api/v1/rooms/{channel}/members"),
             &alice.token,
-            json!({"user_ids": [bob.id]}),
+            &AddMembersRequest {
+                user_ids: vec![bob.id],
+            },
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(s, StatusCode::OK, "{added}");
-    assert_eq!(added.as_array().unwrap().len(), 1);
+    let ids: Vec<UserId> = added.iter().map(|m| m.user.id).collect();
+    assert_eq!(ids, [bob.id]);
 }
 
 #[tokio::test]
@@ -192,12 +216,11 @@ async fn members_roles_and_room_edits() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let group = app.create_room(&alice, "group", "team", &[&bob]).await;
-    let (s, members) = app
-        .get(&format!("/api/v1/rooms/{group}/members"), &bob.token)
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(members.as_array().unwrap().len(), 2);
+    let group = app
+        .create_room(&alice, RoomKind::Group, "team", &[&bob])
+        .await
+        .id;
+    assert_eq!(app.members(&bob, group).await.len(), 2);
     let (s, b) = app
         .patch(
             &format!("/api/v1/rooms/{group}"),
@@ -206,35 +229,45 @@ async fn members_roles_and_room_edits() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
-    let (s, m) = app
-        .patch(
+    let m: Member = app
+        .patch_ok(
             &format!("/api/v1/rooms/{group}/members/{}", bob.id),
             &alice.token,
-            json!({"role": "admin"}),
+            &UpdateMemberRequest {
+                role: Some(Role::Admin),
+                muted: None,
+            },
         )
         .await;
-    assert_eq!(s, StatusCode::OK, "{m}");
-    assert_eq!(m["role"], "admin");
-    let (s, room) = app
-        .patch(
+    assert_eq!(m.role, Role::Admin);
+    let room: Room = app
+        .patch_ok(
             &format!("/api/v1/rooms/{group}"),
             &bob.token,
-            json!({"topic": "ours", "name": "Team"}),
+            &UpdateRoomRequest {
+                topic: Some("ours".to_string()),
+                name: Some("Team".to_string()),
+                ..UpdateRoomRequest::default()
+            },
         )
         .await;
-    assert_eq!(s, StatusCode::OK, "{room}");
-    assert_eq!(room["topic"], "ours");
-    assert_eq!(room["name"], "Team");
+    assert_eq!(room.topic, "ours");
+    assert_eq!(room.name, "Team");
     // Admins cannot archive; owners can, and the room turns read-only.
     let (s, _) = app
         .delete(&format!("/api/v1/rooms/{group}"), &bob.token)
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, archived) = app
-        .delete(&format!("/api/v1/rooms/{group}"), &alice.token)
+    let archived: Room = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/rooms/{group}"),
+            Some(&alice.token),
+            None::<&()>,
+            StatusCode::OK,
+        )
         .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(archived["archived"], true);
+    assert!(archived.archived);
     let (s, b) = app
         .post(
             &format!("/api/v1/rooms/{group}/messages"),
@@ -243,7 +276,7 @@ async fn members_roles_and_room_edits() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_eq!(b["error"]["code"], "room_archived");
+    assert_eq!(error_code(&b), ErrorCode::RoomArchived);
     let (s, _) = app
         .get(&format!("/api/v1/rooms/{group}/messages"), &bob.token)
         .await;
@@ -255,47 +288,30 @@ async fn unread_and_mention_counts_fall_when_read() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let channel = app.create_room(&alice, "channel", "general", &[&bob]).await;
-    app.send(&alice, &channel, "one").await;
-    app.send(&alice, &channel, "hey @bob look").await;
-    let last = app.send(&alice, &channel, "three").await;
-    let (_, rooms) = app.get("/api/v1/rooms", &bob.token).await;
-    let room = &rooms[0];
-    assert_eq!(room["unread"], 3);
-    assert_eq!(room["mention_count"], 1);
-    assert_eq!(room["last_seq"], 3);
-    assert_eq!(room["last_message"]["body"], "three");
-    let (_, alices) = app.get("/api/v1/rooms", &alice.token).await;
-    assert_eq!(alices[0]["unread"], 0, "your own messages are not unread");
-    let (s, marker) = app
-        .post(
-            &format!("/api/v1/rooms/{channel}/read"),
-            &bob.token,
-            json!({"seq": 2}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{marker}");
-    assert_eq!(marker["read_seq"], 2);
-    assert_eq!(marker["unread"], 1);
-    assert_eq!(marker["mention_count"], 0);
+    let channel = app
+        .create_room(&alice, RoomKind::Channel, "general", &[&bob])
+        .await
+        .id;
+    app.send(&alice, channel, "one").await;
+    app.send(&alice, channel, "hey @bob look").await;
+    let last = app.send(&alice, channel, "three").await;
+    let room = app.room_entry(&bob, channel).await;
+    assert_eq!(room.unread, 3);
+    assert_eq!(room.mention_count, 1);
+    assert_eq!(room.last_seq, 3);
+    assert_eq!(room.last_message.map(|m| m.body).as_deref(), Some("three"));
+    let alices = app.room_entry(&alice, channel).await;
+    assert_eq!(alices.unread, 0, "your own messages are not unread");
+    let marker = mark_read(&app, &bob, channel, 2).await;
+    assert_eq!(marker.read_seq, 2);
+    assert_eq!(marker.unread, 1);
+    assert_eq!(marker.mention_count, 0);
     // Markers never move back, and clamp to the room's last seq.
-    let (_, marker) = app
-        .post(
-            &format!("/api/v1/rooms/{channel}/read"),
-            &bob.token,
-            json!({"seq": 1}),
-        )
-        .await;
-    assert_eq!(marker["read_seq"], 2);
-    let (_, marker) = app
-        .post(
-            &format!("/api/v1/rooms/{channel}/read"),
-            &bob.token,
-            json!({"seq": last["seq"].as_i64().unwrap() + 100}),
-        )
-        .await;
-    assert_eq!(marker["read_seq"], 3);
-    assert_eq!(marker["unread"], 0);
+    let marker = mark_read(&app, &bob, channel, 1).await;
+    assert_eq!(marker.read_seq, 2);
+    let marker = mark_read(&app, &bob, channel, last.seq + 100).await;
+    assert_eq!(marker.read_seq, 3);
+    assert_eq!(marker.unread, 0);
     let (s, _) = app
         .post(
             &format!("/api/v1/rooms/{channel}/read"),

@@ -1,6 +1,7 @@
 //! Message search (`GET /search`), user search and channel search.
 
 use crate::helpers::*;
+use hearth_protocol::search::{SearchPage, SearchResult};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -25,32 +26,33 @@ async fn search(app: &TestApp, user: &TestUser, params: &[(&str, &str)]) -> (Sta
     )
 }
 
-/// The bodies found for `q`, newest first (asserts 200).
-async fn bodies(app: &TestApp, user: &TestUser, q: &str) -> Vec<String> {
-    let (status, page) = search(app, user, &[("q", q)]).await;
-    assert_eq!(status, StatusCode::OK, "{q:?}: {page}");
-    page["results"]
-        .as_array()
-        .unwrap()
+/// A search that must answer 200, decoded.
+async fn found(app: &TestApp, user: &TestUser, params: &[(&str, &str)]) -> SearchPage {
+    let (status, page) = search(app, user, params).await;
+    assert_eq!(status, StatusCode::OK, "{params:?}: {page}");
+    decode(page)
+}
+
+/// The bodies of a page's results, in order.
+fn bodies_of(page: &SearchPage) -> Vec<String> {
+    page.results
         .iter()
-        .map(|r| r["message"]["body"].as_str().unwrap().to_string())
+        .map(|r| r.message.body.clone())
         .collect()
 }
 
+/// The bodies found for `q`, newest first (asserts 200).
+async fn bodies(app: &TestApp, user: &TestUser, q: &str) -> Vec<String> {
+    bodies_of(&found(app, user, &[("q", q)]).await)
+}
+
 /// The highlighted parts of a result's snippet (offsets are in code points).
-fn highlighted(result: &Value) -> Vec<String> {
-    let snippet: Vec<char> = result["snippet"].as_str().unwrap().chars().collect();
-    result["highlights"]
-        .as_array()
-        .unwrap()
+fn highlighted(result: &SearchResult) -> Vec<String> {
+    let snippet: Vec<char> = result.snippet.chars().collect();
+    result
+        .highlights
         .iter()
-        .map(|h| {
-            let (s, e) = (
-                h[0].as_u64().unwrap() as usize,
-                h[1].as_u64().unwrap() as usize,
-            );
-            snippet[s..e].iter().collect()
-        })
+        .map(|[s, e]| snippet[*s as usize..*e as usize].iter().collect())
         .collect()
 }
 
@@ -59,20 +61,23 @@ async fn search_answers_newest_first_with_snippets_and_pages_with_a_cursor() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let room = app.create_room(&alice, "group", "reports", &[&bob]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "reports", &[&bob])
+        .await
+        .id;
     for i in 0..25 {
-        app.send(&alice, &room, &format!("weekly report number {i}"))
+        app.send(&alice, room, &format!("weekly report number {i}"))
             .await;
     }
-    app.send(&bob, &room, "unrelated chatter").await;
+    app.send(&bob, room, "unrelated chatter").await;
 
-    let (status, page) = search(&app, &bob, &[("q", "weekly rep"), ("limit", "10")]).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    let first = &page["results"][0];
-    assert_eq!(first["message"]["body"], "weekly report number 24");
-    assert_eq!(first["room_id"], room.as_str());
-    assert_eq!(first["message"]["sender"]["username"], "alice");
-    assert_eq!(first["snippet"], "weekly report number 24");
+    let page = found(&app, &bob, &[("q", "weekly rep"), ("limit", "10")]).await;
+    let first = &page.results[0];
+    assert_eq!(first.message.body, "weekly report number 24");
+    assert_eq!(first.room_id, room);
+    let sender = first.message.sender.as_ref().map(|s| s.username.as_str());
+    assert_eq!(sender, Some("alice"));
+    assert_eq!(first.snippet, "weekly report number 24");
     assert_eq!(highlighted(first), vec!["weekly", "report"]);
 
     let mut seen = Vec::new();
@@ -82,13 +87,10 @@ async fn search_answers_newest_first_with_snippets_and_pages_with_a_cursor() {
         if let Some(c) = &cursor {
             params.push(("cursor", c.as_str()));
         }
-        let (status, page) = search(&app, &bob, &params).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        for r in page["results"].as_array().unwrap() {
-            seen.push(r["message"]["body"].as_str().unwrap().to_string());
-        }
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
+        let page = found(&app, &bob, &params).await;
+        seen.extend(bodies_of(&page));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
             None => break,
         }
     }
@@ -106,12 +108,25 @@ async fn search_never_shows_rooms_the_caller_left_was_banned_from_or_never_joine
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
     let shared = app
-        .create_room(&alice, "group", "shared", &[&bob, &carol])
-        .await;
-    let private = app.create_room(&alice, "group", "private", &[]).await;
-    let channel = app.create_room(&alice, "channel", "lobby", &[]).await;
-    let left = app.create_room(&alice, "group", "left", &[&bob]).await;
-    let banned = app.create_room(&alice, "channel", "banned", &[]).await;
+        .create_room(&alice, RoomKind::Group, "shared", &[&bob, &carol])
+        .await
+        .id;
+    let private = app
+        .create_room(&alice, RoomKind::Group, "private", &[])
+        .await
+        .id;
+    let channel = app
+        .create_room(&alice, RoomKind::Channel, "lobby", &[])
+        .await
+        .id;
+    let left = app
+        .create_room(&alice, RoomKind::Group, "left", &[&bob])
+        .await
+        .id;
+    let banned = app
+        .create_room(&alice, RoomKind::Channel, "banned", &[])
+        .await
+        .id;
     let (s, b) = app
         .post(
             &format!("/api/v1/rooms/{banned}/join"),
@@ -120,14 +135,17 @@ async fn search_never_shows_rooms_the_caller_left_was_banned_from_or_never_joine
         )
         .await;
     assert!(s.is_success(), "{b}");
-    let dm = app.create_room(&alice, "dm", "", &[&carol]).await;
+    let dm = app
+        .create_room(&alice, RoomKind::Dm, "", &[&carol])
+        .await
+        .id;
     for (room, what) in [
-        (&shared, "shared"),
-        (&private, "private"),
-        (&channel, "channel"),
-        (&left, "left"),
-        (&banned, "banned"),
-        (&dm, "dm"),
+        (shared, "shared"),
+        (private, "private"),
+        (channel, "channel"),
+        (left, "left"),
+        (banned, "banned"),
+        (dm, "dm"),
     ] {
         app.send(&alice, room, &format!("treasure in {what}")).await;
     }
@@ -158,25 +176,47 @@ async fn search_never_shows_rooms_the_caller_left_was_banned_from_or_never_joine
     assert_eq!(bodies(&app, &alice, "treasure").await.len(), 6);
 
     // Asking for a room directly: the usual 404 / 403.
-    let (s, _) = search(&app, &bob, &[("q", "treasure"), ("room_id", &private)]).await;
+    let (s, _) = search(
+        &app,
+        &bob,
+        &[("q", "treasure"), ("room_id", &private.to_string())],
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = search(&app, &bob, &[("q", "treasure"), ("room_id", &left)]).await;
+    let (s, _) = search(
+        &app,
+        &bob,
+        &[("q", "treasure"), ("room_id", &left.to_string())],
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = search(&app, &bob, &[("q", "treasure"), ("room_id", &channel)]).await;
+    let (s, _) = search(
+        &app,
+        &bob,
+        &[("q", "treasure"), ("room_id", &channel.to_string())],
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, page) = search(&app, &carol, &[("q", "treasure"), ("room_id", &shared)]).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(page["results"].as_array().unwrap().len(), 1);
+    let page = found(
+        &app,
+        &carol,
+        &[("q", "treasure"), ("room_id", &shared.to_string())],
+    )
+    .await;
+    assert_eq!(page.results.len(), 1);
 }
 
 #[tokio::test]
 async fn hostile_query_strings_are_answered_200_or_400_never_500() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
-    let room = app.create_room(&alice, "group", "music", &[]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "music", &[])
+        .await
+        .id;
     app.send(
         &alice,
-        &room,
+        room,
         "rock AND roll \"live\" at NEAR(the) *stadium*",
     )
     .await;
@@ -216,7 +256,7 @@ async fn hostile_query_strings_are_answered_200_or_400_never_500() {
         if status == StatusCode::OK {
             assert!(body["results"].is_array(), "{q:?}: {body}");
         } else {
-            assert_eq!(body["error"]["code"], "validation", "{q:?}: {body}");
+            assert_eq!(error_code(&body), ErrorCode::Validation, "{q:?}: {body}");
         }
     }
     // Operators and quotes are plain words.
@@ -225,23 +265,23 @@ async fn hostile_query_strings_are_answered_200_or_400_never_500() {
     assert_eq!(bodies(&app, &alice, "stadium*").await.len(), 1);
     assert!(bodies(&app, &alice, "*").await.is_empty());
     // The snippet is plain text: the markup-looking body comes back as is.
-    app.send(&alice, &room, "<b>bold</b> & <script>x</script>")
+    app.send(&alice, room, "<b>bold</b> & <script>x</script>")
         .await;
-    let (_, page) = search(&app, &alice, &[("q", "bold")]).await;
-    assert_eq!(
-        page["results"][0]["snippet"],
-        "<b>bold</b> & <script>x</script>"
-    );
-    assert_eq!(highlighted(&page["results"][0]), vec!["bold"]);
+    let page = found(&app, &alice, &[("q", "bold")]).await;
+    assert_eq!(page.results[0].snippet, "<b>bold</b> & <script>x</script>");
+    assert_eq!(highlighted(&page.results[0]), vec!["bold"]);
 }
 
 #[tokio::test]
 async fn edits_and_deletes_update_the_results() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
-    let room = app.create_room(&alice, "group", "kitchen", &[]).await;
-    let msg = app.send(&alice, &room, "pancakes for breakfast").await;
-    let id = msg["id"].as_str().unwrap();
+    let room = app
+        .create_room(&alice, RoomKind::Group, "kitchen", &[])
+        .await
+        .id;
+    let msg = app.send(&alice, room, "pancakes for breakfast").await;
+    let id = msg.id;
     assert_eq!(bodies(&app, &alice, "pancakes").await.len(), 1);
 
     let (s, b) = app
@@ -253,12 +293,9 @@ async fn edits_and_deletes_update_the_results() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert!(bodies(&app, &alice, "pancakes").await.is_empty());
-    let (_, page) = search(&app, &alice, &[("q", "crepes")]).await;
-    assert_eq!(
-        page["results"][0]["message"]["body"],
-        "crepes for breakfast"
-    );
-    assert!(page["results"][0]["message"]["edited_at"].is_string());
+    let page = found(&app, &alice, &[("q", "crepes")]).await;
+    assert_eq!(page.results[0].message.body, "crepes for breakfast");
+    assert!(page.results[0].message.edited_at.is_some());
 
     let (s, _) = app
         .delete(&format!("/api/v1/rooms/{room}/messages/{id}"), &alice.token)
@@ -273,12 +310,18 @@ async fn filters_narrow_the_results_and_bad_parameters_are_400() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let general = app.create_room(&alice, "group", "general", &[&bob]).await;
-    let random = app.create_room(&alice, "group", "random", &[&bob]).await;
-    app.send(&alice, &general, "meeting at noon").await;
-    app.send(&bob, &general, "meeting notes: https://example.org/notes")
+    let general = app
+        .create_room(&alice, RoomKind::Group, "general", &[&bob])
+        .await
+        .id;
+    let random = app
+        .create_room(&alice, RoomKind::Group, "random", &[&bob])
+        .await
+        .id;
+    app.send(&alice, general, "meeting at noon").await;
+    app.send(&bob, general, "meeting notes: https://example.org/notes")
         .await;
-    app.send(&bob, &random, "meeting moved").await;
+    app.send(&bob, random, "meeting moved").await;
 
     let only = |params: Vec<(&'static str, String)>| {
         let app = &app;
@@ -286,22 +329,15 @@ async fn filters_narrow_the_results_and_bad_parameters_are_400() {
         async move {
             let mut p: Vec<(&str, &str)> = vec![("q", "meeting")];
             p.extend(params.iter().map(|(k, v)| (*k, v.as_str())));
-            let (s, page) = search(app, alice, &p).await;
-            assert_eq!(s, StatusCode::OK, "{page}");
-            page["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["message"]["body"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
+            bodies_of(&found(app, alice, &p).await)
         }
     };
     assert_eq!(
-        only(vec![("room_id", random.clone())]).await,
+        only(vec![("room_id", random.to_string())]).await,
         vec!["meeting moved"]
     );
     assert_eq!(
-        only(vec![("from", bob.id.clone())]).await,
+        only(vec![("from", bob.id.to_string())]).await,
         vec!["meeting moved", "meeting notes: https://example.org/notes"]
     );
     assert_eq!(
@@ -363,10 +399,9 @@ async fn user_search_matches_username_and_display_name_prefixes() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let names = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["username"].as_str().unwrap().to_string())
+        decode::<Vec<UserSummary>>(v.clone())
+            .into_iter()
+            .map(|u| u.username)
             .collect()
     };
     let (s, found) = app.get("/api/v1/users?q=al", &alice.token).await;
@@ -392,17 +427,18 @@ async fn user_search_matches_username_and_display_name_prefixes() {
 async fn channel_search_finds_names_by_prefix_and_ignores_case() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
-    app.create_room(&alice, "channel", "general", &[]).await;
-    app.create_room(&alice, "channel", "gardening", &[]).await;
-    app.create_room(&alice, "channel", "random", &[]).await;
-    app.create_room(&alice, "group", "general private", &[])
+    app.create_room(&alice, RoomKind::Channel, "general", &[])
+        .await;
+    app.create_room(&alice, RoomKind::Channel, "gardening", &[])
+        .await;
+    app.create_room(&alice, RoomKind::Channel, "random", &[])
+        .await;
+    app.create_room(&alice, RoomKind::Group, "general private", &[])
         .await;
     let names = |v: &Value| -> Vec<String> {
-        let mut n: Vec<String> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["name"].as_str().unwrap().to_string())
+        let mut n: Vec<String> = decode::<Vec<Room>>(v.clone())
+            .into_iter()
+            .map(|r| r.name)
             .collect();
         n.sort();
         n

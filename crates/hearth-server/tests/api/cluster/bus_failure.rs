@@ -14,10 +14,10 @@ async fn send_some(
     cluster: &TestCluster,
     alice: &TestUser,
     bob: &TestUser,
-    room: &str,
+    room: RoomId,
     tag: &str,
     n: usize,
-) -> Vec<String> {
+) -> Vec<MessageId> {
     let mut acked = Vec::new();
     for i in 0..n {
         let (node, user) = if i % 2 == 0 {
@@ -26,7 +26,7 @@ async fn send_some(
             (cluster.node(1), bob)
         };
         let m = node.send(user, room, &format!("{tag} {i}")).await;
-        acked.push(m["id"].as_str().unwrap().to_string());
+        acked.push(m.id);
     }
     acked
 }
@@ -36,15 +36,17 @@ async fn send_some(
 async fn hold_everything(
     node: &TestApp,
     user: &TestUser,
-    room: &str,
+    room: RoomId,
     client: &mut WsClient,
     held: &mut Held,
-    acked: &HashSet<String>,
+    acked: &HashSet<MessageId>,
 ) -> usize {
+    // An event wait, not a poll: 30 s because the `resync` comes only once
+    // the nodes' Redis links have reconnected, on their own backoff timers.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let mut resyncs = 0;
     while !(held.holds_all(acked) && resyncs > 0) {
-        let Some(event) = next_event(client, deadline).await else {
+        let Some(frame) = client.next_frame(deadline).await else {
             panic!(
                 "{}: gave up holding {} of {} messages after {resyncs} resync(s)",
                 user.username,
@@ -55,18 +57,16 @@ async fn hold_everything(
                 acked.len()
             );
         };
-        match event["t"].as_str() {
-            Some("message.created") => held.merge(&event["d"]["message"]),
-            Some("resync") => {
+        match frame.event {
+            ServerEvent::MessageCreated(e) => held.merge(&e.message),
+            ServerEvent::Resync(resync) => {
                 resyncs += 1;
-                let position = event["d"]["rooms"]
-                    .as_array()
-                    .unwrap()
+                let position = resync
+                    .rooms
                     .iter()
-                    .find(|r| r["id"] == room)
-                    .cloned()
+                    .find(|r| r.id == room)
                     .expect("the room is in resync.rooms");
-                if position["last_seq"].as_i64().unwrap() > held.contiguous() {
+                if position.last_seq > held.contiguous() {
                     catch_up(node, user, room, held).await;
                 }
             }
@@ -86,37 +86,38 @@ async fn sessions_catch_up_after_the_bus_comes_back() {
     let bob = cluster.node(1).register("bob").await;
     let room = cluster
         .node(0)
-        .create_room(&alice, "group", "ops", &[&bob])
-        .await;
+        .create_room(&alice, RoomKind::Group, "ops", &[&bob])
+        .await
+        .id;
     let mut alice_ws = cluster.node(0).ws(&alice).await;
     let mut bob_ws = cluster.node(1).ws(&bob).await;
 
-    let mut acked = send_some(&cluster, &alice, &bob, &room, "before", 6).await;
+    let mut acked = send_some(&cluster, &alice, &bob, room, "before", 6).await;
     // Redis dies while messages keep coming: a few go through first, then
     // the kill runs as soon as the next sends are in flight.
-    acked.extend(send_some(&cluster, &alice, &bob, &room, "during", 3).await);
+    acked.extend(send_some(&cluster, &alice, &bob, room, "during", 3).await);
     let (during, ()) = tokio::join!(
-        send_some(&cluster, &alice, &bob, &room, "during-kill", 7),
+        send_some(&cluster, &alice, &bob, room, "during-kill", 7),
         async { redis.kill() }
     );
     acked.extend(during);
     // Both nodes say they are not ready, but keep serving.
     cluster.await_ready(0, false).await;
     cluster.await_ready(1, false).await;
-    acked.extend(send_some(&cluster, &alice, &bob, &room, "down", 6).await);
+    acked.extend(send_some(&cluster, &alice, &bob, room, "down", 6).await);
 
     redis.restart().await;
     cluster.await_ready(0, true).await;
     cluster.await_ready(1, true).await;
-    acked.extend(send_some(&cluster, &alice, &bob, &room, "after", 6).await);
+    acked.extend(send_some(&cluster, &alice, &bob, room, "after", 6).await);
 
-    let acked: HashSet<String> = acked.into_iter().collect();
+    let acked: HashSet<MessageId> = acked.into_iter().collect();
     assert_eq!(acked.len(), 28);
     let (mut alice_held, mut bob_held) = (Held::default(), Held::default());
     let resyncs = hold_everything(
         cluster.node(0),
         &alice,
-        &room,
+        room,
         &mut alice_ws,
         &mut alice_held,
         &acked,
@@ -126,7 +127,7 @@ async fn sessions_catch_up_after_the_bus_comes_back() {
     let resyncs = hold_everything(
         cluster.node(1),
         &bob,
-        &room,
+        room,
         &mut bob_ws,
         &mut bob_held,
         &acked,

@@ -3,19 +3,17 @@
 use super::support::*;
 use crate::helpers::*;
 use futures_util::future::join_all;
+use hearth_protocol::dto::SendMessageRequest;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashSet;
 
 /// Collects `n` `message.created` events; returns `(seq, id)` in seq order.
-async fn collect_created(client: &mut WsClient, n: usize) -> Vec<(i64, String)> {
+async fn collect_created(client: &mut WsClient, n: usize) -> Vec<(i64, MessageId)> {
     let mut got = Vec::with_capacity(n);
     for _ in 0..n {
-        let d = client.expect_event("message.created", |_| true).await;
-        got.push((
-            d["message"]["seq"].as_i64().unwrap(),
-            d["message"]["id"].as_str().unwrap().to_string(),
-        ));
+        got.push(expect_event!(client,
+            ServerEvent::MessageCreated(e) => (e.message.seq, e.message.id)));
     }
     got.sort();
     got
@@ -29,8 +27,9 @@ async fn clients_on_every_node_see_every_message_in_one_seq_order() {
     let bob = n1.register("bob").await;
     let carol = n2.register("carol").await;
     let room = n0
-        .create_room(&alice, "channel", "general", &[&bob, &carol])
-        .await;
+        .create_room(&alice, RoomKind::Channel, "general", &[&bob, &carol])
+        .await
+        .id;
     let mut clients = vec![
         n0.ws(&alice).await,
         n1.ws(&bob).await,
@@ -41,13 +40,10 @@ async fn clients_on_every_node_see_every_message_in_one_seq_order() {
     // Three senders, each on their own node, all at once.
     const EACH: usize = 8;
     let senders = [(n0, &alice), (n1, &bob), (n2, &carol)];
-    join_all(senders.iter().map(|(node, user)| {
-        let room = room.clone();
-        async move {
-            for i in 0..EACH {
-                node.send(user, &room, &format!("{} says {i}", user.username))
-                    .await;
-            }
+    join_all(senders.iter().map(|(node, user)| async move {
+        for i in 0..EACH {
+            node.send(user, room, &format!("{} says {i}", user.username))
+                .await;
         }
     }))
     .await;
@@ -56,7 +52,7 @@ async fn clients_on_every_node_see_every_message_in_one_seq_order() {
     let mut orders = Vec::new();
     for client in &mut clients {
         let got = collect_created(client, total).await;
-        let ids: HashSet<&String> = got.iter().map(|(_, id)| id).collect();
+        let ids: HashSet<&MessageId> = got.iter().map(|(_, id)| id).collect();
         assert_eq!(ids.len(), total, "no message twice");
         orders.push(got);
     }
@@ -79,35 +75,27 @@ async fn concurrent_senders_on_every_node_get_gap_free_seqs() {
     let members: Vec<&TestUser> = users.iter().map(|(_, u)| u).collect();
     let room = cluster
         .node(0)
-        .create_room(&owner, "group", "busy", &members)
-        .await;
+        .create_room(&owner, RoomKind::Group, "busy", &members)
+        .await
+        .id;
 
     // Everyone at once: 6 users × 10 sends over REST, plus 10 over the gateway.
     let rest = join_all(users.iter().flat_map(|(node, user)| {
-        let room = room.clone();
-        (0..10).map(move |i| {
-            let room = room.clone();
-            async move {
-                let m = cluster
-                    .node(*node)
-                    .send(user, &room, &format!("m{i}"))
-                    .await;
-                m["seq"].as_i64().unwrap()
-            }
+        (0..10).map(move |i| async move {
+            let m = cluster.node(*node).send(user, room, &format!("m{i}")).await;
+            m.seq
         })
     }));
     let mut ws = cluster.node(2).ws(&owner).await;
     let gateway = async {
         for i in 0..10 {
-            ws.send_json(json!({"op": "send", "room_id": room, "nonce": format!("g{i}"), "body": "via gateway"}))
-                .await;
+            ws.send_message(room, &format!("g{i}"), "via gateway").await;
         }
         let mut seqs = Vec::new();
         for i in 0..10 {
-            let ack = ws
-                .expect_event("ack", |d| d["nonce"] == format!("g{i}"))
-                .await;
-            seqs.push(ack["message"]["seq"].as_i64().unwrap());
+            let nonce = format!("g{i}");
+            seqs.push(expect_event!(ws,
+                ServerEvent::Ack(a) if a.nonce == nonce => a.message.seq));
         }
         seqs
     };
@@ -127,10 +115,18 @@ async fn the_same_nonce_sent_to_two_nodes_makes_one_message() {
     let alice = cluster.node(0).register("alice").await;
     let room = cluster
         .node(0)
-        .create_room(&alice, "group", "notes", &[])
-        .await;
+        .create_room(&alice, RoomKind::Group, "notes", &[])
+        .await
+        .id;
     let path = format!("/api/v1/rooms/{room}/messages");
-    let body = json!({"body": "only once", "nonce": "retry-1"});
+    let body = serde_json::to_value(SendMessageRequest {
+        body: "only once".to_string(),
+        nonce: Some("retry-1".to_string()),
+        reply_to: None,
+        attachments: Vec::new(),
+        anonymous: false,
+    })
+    .unwrap();
     let (a, b) = tokio::join!(
         cluster.node(0).post(&path, &alice.token, body.clone()),
         cluster.node(1).post(&path, &alice.token, body.clone()),
@@ -142,27 +138,30 @@ async fn the_same_nonce_sent_to_two_nodes_makes_one_message() {
         vec![StatusCode::OK, StatusCode::CREATED],
         "{a:?} {b:?}"
     );
-    assert_eq!(a.1["id"], b.1["id"]);
+    assert_eq!(decode::<Message>(a.1).id, decode::<Message>(b.1).id);
 
     // Over the gateway too: two devices on two nodes retrying one send.
     let mut one = cluster.node(1).ws(&alice).await;
     let mut two = cluster.node(2).ws(&alice).await;
-    let op = json!({"op": "send", "room_id": room, "nonce": "retry-2", "body": "once more"});
-    tokio::join!(one.send_json(op.clone()), two.send_json(op));
+    let op = send_op(room, "retry-2", "once more");
+    tokio::join!(one.send_op(op.clone()), two.send_op(op));
+    let acked_id =
+        |a: &hearth_protocol::gateway::AckEvent| (a.nonce == "retry-2").then_some(a.message.id);
     let (x, y) = tokio::join!(
-        one.expect_event("ack", |d| d["nonce"] == "retry-2"),
-        two.expect_event("ack", |d| d["nonce"] == "retry-2"),
+        one.expect("the ack of retry-2", |e| match e {
+            ServerEvent::Ack(a) => acked_id(a),
+            _ => None,
+        }),
+        two.expect("the ack of retry-2", |e| match e {
+            ServerEvent::Ack(a) => acked_id(a),
+            _ => None,
+        }),
     );
-    assert_eq!(x["message"]["id"], y["message"]["id"]);
+    assert_eq!(x, y);
 
-    let (_, page) = cluster.node(2).get(&path, &alice.token).await;
-    let bodies: Vec<&Value> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| &m["body"])
-        .collect();
-    assert_eq!(bodies, vec!["only once", "once more"]);
+    let page = cluster.node(2).messages(&alice, room, "").await;
+    let bodies: Vec<&str> = page.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["only once", "once more"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -172,32 +171,20 @@ async fn membership_changes_cross_nodes() {
     let alice = n0.register("alice").await;
     let bob = n1.register("bob").await;
     let carol = n2.register("carol").await;
-    let room = n0.create_room(&alice, "group", "team", &[&bob]).await;
+    let room = n0
+        .create_room(&alice, RoomKind::Group, "team", &[&bob])
+        .await
+        .id;
     let mut bob_ws = n1.ws(&bob).await;
     let mut carol_ws = n2.ws(&carol).await;
 
     // Added on node 0: carol (node 2) hears she joined, bob (node 1) hears it too.
-    let (status, body) = n0
-        .post(
-            &format!("/api/v1/rooms/{room}/members"),
-            &alice.token,
-            json!({"user_ids": [carol.id]}),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
-    carol_ws
-        .expect_event("room.joined", |d| d["room"]["id"] == room)
-        .await;
-    bob_ws
-        .expect_event("member.joined", |d| d["member"]["user"]["id"] == carol.id)
-        .await;
+    n0.add_member(&alice, room, &carol).await;
+    expect_event!(carol_ws, ServerEvent::RoomJoined(e) if e.room.id == room);
+    expect_event!(bob_ws, ServerEvent::MemberJoined(e) if e.member.user.id == carol.id);
     // Node 2 now routes the room's messages to carol.
-    n1.send(&bob, &room, "welcome carol").await;
-    carol_ws
-        .expect_event("message.created", |d| {
-            d["message"]["body"] == "welcome carol"
-        })
-        .await;
+    n1.send(&bob, room, "welcome carol").await;
+    expect_event!(carol_ws, ServerEvent::MessageCreated(e) if e.message.body == "welcome carol");
 
     // Removed on node 0: carol hears it and nothing after it.
     let (status, body) = n0
@@ -207,22 +194,13 @@ async fn membership_changes_cross_nodes() {
         )
         .await;
     assert!(status.is_success(), "{body}");
-    carol_ws
-        .expect_event("room.left", |d| d["room_id"] == room)
-        .await;
-    n1.send(&bob, &room, "carol is gone").await;
-    bob_ws
-        .expect_event("message.created", |d| {
-            d["message"]["body"] == "carol is gone"
-        })
-        .await;
+    expect_event!(carol_ws, ServerEvent::RoomLeft(e) if e.room_id == room);
+    n1.send(&bob, room, "carol is gone").await;
+    expect_event!(bob_ws, ServerEvent::MessageCreated(e) if e.message.body == "carol is gone");
     carol_ws.sync().await;
-    assert!(
-        carol_ws
-            .seen_named("message.created")
-            .iter()
-            .all(|d| d["message"]["body"] != "carol is gone"),
-        "a removed member gets no more messages"
+    carol_ws.assert_none_seen(
+        "a removed member gets no more messages",
+        |e| matches!(e, ServerEvent::MessageCreated(m) if m.message.body == "carol is gone"),
     );
 }
 

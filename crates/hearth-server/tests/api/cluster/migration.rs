@@ -60,8 +60,14 @@ async fn a_sqlite_install_moves_to_postgres_with_everything() {
     let mut single = spawn_app().await;
     let alice = single.register("alice").await;
     let bob = single.register("bob").await;
-    let room = single.create_room(&alice, "group", "plans", &[&bob]).await;
-    let dm = single.create_room(&alice, "dm", "", &[&bob]).await;
+    let room = single
+        .create_room(&alice, RoomKind::Group, "plans", &[&bob])
+        .await
+        .id;
+    let dm = single
+        .create_room(&alice, RoomKind::Dm, "", &[&bob])
+        .await
+        .id;
     let file = upload(&single, &alice, "agenda.txt", b"1. cluster mode\n2. cake\n").await;
     let (status, with_file) = single
         .post(
@@ -71,9 +77,9 @@ async fn a_sqlite_install_moves_to_postgres_with_everything() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{with_file}");
-    let reply = single.send(&bob, &room, "looks good @alice").await;
-    let doomed = single.send(&bob, &room, "typo").await;
-    single.send(&alice, &dm, "see you at nine").await;
+    let reply = single.send(&bob, room, "looks good @alice").await;
+    let doomed = single.send(&bob, room, "typo").await;
+    single.send(&alice, dm, "see you at nine").await;
     for (user, emoji) in [(&bob, "👍"), (&alice, "🎉")] {
         let (status, body) = single
             .put(
@@ -88,10 +94,7 @@ async fn a_sqlite_install_moves_to_postgres_with_everything() {
     }
     let (status, _) = single
         .patch(
-            &format!(
-                "/api/v1/rooms/{room}/messages/{}",
-                reply["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/rooms/{room}/messages/{}", reply.id),
             &bob.token,
             json!({"body": "looks great @alice"}),
         )
@@ -99,10 +102,7 @@ async fn a_sqlite_install_moves_to_postgres_with_everything() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = single
         .delete(
-            &format!(
-                "/api/v1/rooms/{room}/messages/{}",
-                doomed["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/rooms/{room}/messages/{}", doomed.id),
             &bob.token,
         )
         .await;
@@ -163,13 +163,13 @@ async fn a_sqlite_install_moves_to_postgres_with_everything() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["id"], with_file["id"]);
-    let next = moved.send(&alice, &room, "first on postgres").await;
+    let next = moved.send(&alice, room, "first on postgres").await;
     let last_seq = before.0["rooms"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["id"] == room)
+        .find(|r| r["id"] == room.to_string())
         .map(|r| r["last_seq"].as_i64().unwrap())
         .unwrap();
-    assert_eq!(next["seq"].as_i64().unwrap(), last_seq + 1);
+    assert_eq!(next.seq, last_seq + 1);
 }

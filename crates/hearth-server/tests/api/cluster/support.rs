@@ -11,7 +11,6 @@
 use crate::helpers::*;
 use hearth_server::Config;
 use hearth_server::config::RedisSettings;
-use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
 
@@ -130,6 +129,8 @@ impl TestRedis {
             .expect("redis-server must be installed");
         self.child = Some(child);
         let port = self.port;
+        // A poll on purpose: another process, which says nothing when it
+        // starts to listen.
         eventually(
             &format!("redis-server listening on port {port}"),
             || async move {
@@ -230,6 +231,9 @@ impl TestCluster {
     pub async fn await_ready(&self, i: usize, ready: bool) {
         let node = self.node(i);
         let want = if ready { 200 } else { 503 };
+        // A poll on purpose: readiness follows the node's Redis link, which
+        // notices a dead or revived server on its own (real-time) probes
+        // and backoff; /readyz is the only place it shows.
         eventually_within(
             &format!("node {i}: /readyz answering {want}"),
             Duration::from_secs(20),
@@ -245,36 +249,15 @@ impl TestCluster {
     }
 }
 
-/// The next event of any kind, or `None` at `deadline`.
-pub async fn next_event(client: &mut WsClient, deadline: tokio::time::Instant) -> Option<Value> {
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
-    if !client.seen.is_empty() {
-        return Some(client.seen.remove(0));
-    }
-    loop {
-        match tokio::time::timeout_at(deadline, client.stream.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => {
-                return Some(serde_json::from_str(&text).expect("server sent invalid JSON"));
-            }
-            Ok(Some(Ok(_))) => continue,
-            Ok(other) => panic!("connection ended: {other:?}"),
-            Err(_) => return None,
-        }
-    }
-}
-
 /// Messages a client holds, by id, with the seq each was first seen at.
 #[derive(Default, Debug)]
 pub struct Held {
-    pub seqs: std::collections::BTreeMap<String, i64>,
+    pub seqs: std::collections::BTreeMap<MessageId, i64>,
 }
 
 impl Held {
-    pub fn merge(&mut self, message: &Value) {
-        let id = message["id"].as_str().expect("id").to_string();
-        let seq = message["seq"].as_i64().expect("seq");
-        self.seqs.insert(id, seq);
+    pub fn merge(&mut self, message: &Message) {
+        self.seqs.insert(message.id, message.seq);
     }
 
     /// The highest seq up to which every seq is held: where a catch-up
@@ -293,29 +276,24 @@ impl Held {
         s
     }
 
-    pub fn holds_all<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> bool {
+    pub fn holds_all<'a>(&self, ids: impl IntoIterator<Item = &'a MessageId>) -> bool {
         ids.into_iter().all(|id| self.seqs.contains_key(id))
     }
 }
 
 /// Fetches everything changed after the client's contiguous seq, page by
 /// page, as a client does on `ready` or `resync`.
-pub async fn catch_up(node: &TestApp, user: &TestUser, room: &str, held: &mut Held) {
+pub async fn catch_up(node: &TestApp, user: &TestUser, room: RoomId, held: &mut Held) {
     let mut cursor = held.contiguous();
     loop {
-        let (status, page) = node
-            .get(
-                &format!("/api/v1/rooms/{room}/messages?after={cursor}&limit=100"),
-                &user.token,
-            )
+        let page = node
+            .messages(user, room, &format!("after={cursor}&limit=100"))
             .await;
-        assert_eq!(status, reqwest::StatusCode::OK, "{page}");
-        let messages = page["messages"].as_array().expect("messages");
-        for m in messages {
+        for m in &page.messages {
             held.merge(m);
-            cursor = cursor.max(m["updated_seq"].as_i64().expect("updated_seq"));
+            cursor = cursor.max(m.updated_seq);
         }
-        if page["has_more"] != true {
+        if !page.has_more {
             return;
         }
     }

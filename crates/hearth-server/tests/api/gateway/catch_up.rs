@@ -2,10 +2,8 @@
 //! `GET /rooms/{id}/messages?after=S` pages leave a client holding exactly
 //! the room's messages, in seq order, with their latest edits.
 
-use super::{position, str_of};
 use crate::helpers::*;
-use reqwest::StatusCode;
-use serde_json::{Value, json};
+use hearth_protocol::dto::EditMessageRequest;
 use std::collections::HashMap;
 use tokio::sync::watch;
 
@@ -14,25 +12,23 @@ const MESSAGES: usize = 500;
 /// What a client holds: messages by id.
 #[derive(Default)]
 struct Held {
-    by_id: HashMap<String, Value>,
+    by_id: HashMap<MessageId, Message>,
 }
 
 impl Held {
     /// Keeps the copy with the higher `updated_seq` (live or fetched).
-    fn merge(&mut self, m: &Value) {
-        let id = str_of(&m["id"]);
-        let newer = m["updated_seq"].as_i64().unwrap();
-        match self.by_id.get(&id) {
-            Some(old) if old["updated_seq"].as_i64().unwrap() >= newer => {}
+    fn merge(&mut self, m: &Message) {
+        match self.by_id.get(&m.id) {
+            Some(old) if old.updated_seq >= m.updated_seq => {}
             _ => {
-                self.by_id.insert(id, m.clone());
+                self.by_id.insert(m.id, m.clone());
             }
         }
     }
 
-    fn in_seq_order(&self) -> Vec<Value> {
-        let mut all: Vec<Value> = self.by_id.values().cloned().collect();
-        all.sort_by_key(|m| m["seq"].as_i64().unwrap());
+    fn in_seq_order(&self) -> Vec<Message> {
+        let mut all: Vec<Message> = self.by_id.values().cloned().collect();
+        all.sort_by_key(|m| m.seq);
         all
     }
 }
@@ -42,42 +38,31 @@ impl Held {
 async fn catch_up(
     app: &TestApp,
     user: &TestUser,
-    room: &str,
+    room: RoomId,
     mut cursor: i64,
     held: &mut Held,
 ) -> i64 {
     loop {
-        let path = format!("/api/v1/rooms/{room}/messages?after={cursor}&limit=100");
-        let (status, page) = app.get(&path, &user.token).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        let messages = page["messages"].as_array().unwrap();
-        let seqs: Vec<i64> = messages
-            .iter()
-            .map(|m| m["seq"].as_i64().unwrap())
-            .collect();
+        let page = app
+            .messages(user, room, &format!("after={cursor}&limit=100"))
+            .await;
+        let seqs: Vec<i64> = page.messages.iter().map(|m| m.seq).collect();
         assert!(
             seqs.windows(2).all(|w| w[0] < w[1]),
             "page not in seq order: {seqs:?}"
         );
-        assert!(messages.len() <= 100);
-        for m in messages {
-            assert!(
-                m["updated_seq"].as_i64().unwrap() > cursor,
-                "stale row in page: {m}"
-            );
+        assert!(page.messages.len() <= 100);
+        for m in &page.messages {
+            assert!(m.updated_seq > cursor, "stale row in page: {m:?}");
             held.merge(m);
         }
-        if let Some(max) = messages
-            .iter()
-            .map(|m| m["updated_seq"].as_i64().unwrap())
-            .max()
-        {
+        if let Some(max) = page.messages.iter().map(|m| m.updated_seq).max() {
             cursor = max;
         }
-        if page["has_more"] != true {
+        if !page.has_more {
             return cursor;
         }
-        assert!(!messages.is_empty(), "has_more with an empty page");
+        assert!(!page.messages.is_empty(), "has_more with an empty page");
     }
 }
 
@@ -86,23 +71,24 @@ async fn a_client_reconnecting_during_500_sends_and_edits_ends_with_exactly_the_
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let room = app.create_room(&alice, "group", "busy", &[&bob]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "busy", &[&bob])
+        .await
+        .id;
     let (progress, mut progress_rx) = watch::channel(0usize);
 
     // Alice sends over the gateway and edits over REST; the truth is what
     // her acks and edit answers say.
     let sender = async {
         let mut ws = app.ws(&alice).await;
-        let mut truth: Vec<Value> = Vec::with_capacity(MESSAGES);
+        let mut truth: Vec<Message> = Vec::with_capacity(MESSAGES);
         for i in 0..MESSAGES {
             let nonce = format!("n-{i}");
-            ws.send_json(json!({"op": "send", "room_id": room, "nonce": nonce, "body": format!("message {i}")}))
-                .await;
-            let ack = ws
-                .expect_event("ack", |d| d["nonce"] == nonce.as_str())
-                .await;
+            ws.send_message(room, &nonce, &format!("message {i}")).await;
+            let acked = expect_event!(ws,
+                ServerEvent::Ack(a) if a.nonce == nonce => a.message.clone());
             ws.seen.clear(); // her own echoes; only the acks matter here
-            truth.push(ack["message"].clone());
+            truth.push(acked);
             // Edit some recent messages, some of them twice.
             let edits: &[usize] = match i {
                 i if i % 50 == 49 => &[5, 30],
@@ -111,17 +97,16 @@ async fn a_client_reconnecting_during_500_sends_and_edits_ends_with_exactly_the_
             };
             for back in edits {
                 let j = i - back;
-                let id = str_of(&truth[j]["id"]);
+                let id = truth[j].id;
                 let body = format!("message {j}, edited at {i}");
-                let (status, edited) = app
-                    .patch(
+                let edited: Message = app
+                    .patch_ok(
                         &format!("/api/v1/rooms/{room}/messages/{id}"),
                         &alice.token,
-                        json!({"body": body}),
+                        &EditMessageRequest { body },
                     )
                     .await;
-                assert_eq!(status, StatusCode::OK, "{edited}");
-                assert!(edited["updated_seq"].as_i64() > truth[j]["updated_seq"].as_i64());
+                assert!(edited.updated_seq > truth[j].updated_seq);
                 truth[j] = edited;
             }
             progress.send_replace(i + 1);
@@ -137,19 +122,20 @@ async fn a_client_reconnecting_during_500_sends_and_edits_ends_with_exactly_the_
         loop {
             let done = *progress_rx.borrow_and_update() == MESSAGES;
             let mut ws = app.ws(&bob).await;
-            let last_seq = position(&ws.ready, &room)["last_seq"].as_i64().unwrap();
+            let last_seq = ws.position(room).last_seq;
             assert!(
                 last_seq >= cursor,
                 "ready.last_seq {last_seq} behind what bob holds {cursor}"
             );
             if last_seq > cursor {
-                cursor = catch_up(&app, &bob, &room, cursor, &mut held).await;
+                cursor = catch_up(&app, &bob, room, cursor, &mut held).await;
             }
             // Live events that arrived meanwhile merge by the same rule.
             ws.sync().await;
-            for e in ws.seen.drain(..) {
-                if e["t"] == "message.created" || e["t"] == "message.updated" {
-                    held.merge(&e["d"]["message"]);
+            for frame in ws.seen.drain(..) {
+                if let ServerEvent::MessageCreated(e) | ServerEvent::MessageUpdated(e) = frame.event
+                {
+                    held.merge(&e.message);
                 }
             }
             rounds += 1;
@@ -174,15 +160,12 @@ async fn a_client_reconnecting_during_500_sends_and_edits_ends_with_exactly_the_
     assert!(rounds >= 5, "only {rounds} reconnects");
     let held = held.in_seq_order();
     assert_eq!(held.len(), MESSAGES, "bob holds {} messages", held.len());
-    let seqs: Vec<i64> = held.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = held.iter().map(|m| m.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
     for (i, (got, want)) in held.iter().zip(&truth).enumerate() {
-        assert_eq!(got["id"], want["id"], "message {i} out of place");
-        assert_eq!(got["seq"], want["seq"], "message {i}");
-        assert_eq!(
-            got["body"], want["body"],
-            "message {i} lacks its latest edit"
-        );
-        assert_eq!(got["updated_seq"], want["updated_seq"], "message {i}");
+        assert_eq!(got.id, want.id, "message {i} out of place");
+        assert_eq!(got.seq, want.seq, "message {i}");
+        assert_eq!(got.body, want.body, "message {i} lacks its latest edit");
+        assert_eq!(got.updated_seq, want.updated_seq, "message {i}");
     }
 }

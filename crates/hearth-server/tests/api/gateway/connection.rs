@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use futures_util::SinkExt;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[tokio::test]
@@ -11,40 +11,54 @@ async fn ready_describes_the_user_their_rooms_and_the_heartbeat() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let room = app.create_room(&alice, "group", "team", &[&bob]).await;
-    let m1 = app.send(&bob, &room, "one").await;
-    let m2 = app.send(&bob, &room, "two @alice").await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "team", &[&bob])
+        .await
+        .id;
+    let m1 = app.send(&bob, room, "one").await;
+    let m2 = app.send(&bob, room, "two @alice").await;
     let ws = app.ws(&alice).await;
 
-    let ready = &ws.ready;
-    assert_eq!(ready["user"]["id"], alice.id.as_str());
-    assert_eq!(ready["user"]["username"], "alice");
-    assert!(ready["session_id"].is_string());
-    assert_eq!(ready["heartbeat_interval"], 30);
-    assert!(ready["presence"].is_array());
-    let pos = super::position(ready, &room);
-    assert_eq!(pos["last_seq"], m2["seq"]);
-    assert!(m1["seq"].as_i64() < m2["seq"].as_i64());
-    assert_eq!(pos["read_seq"], 0);
-    assert_eq!(pos["unread"], 2);
-    assert_eq!(pos["mention_count"], 1);
+    let ready = ws.ready();
+    assert_eq!(ready.user.id, alice.id);
+    assert_eq!(ready.user.username, "alice");
+    assert_eq!(ready.heartbeat_interval, 30);
+    assert!(ready.presence.is_empty(), "{:?}", ready.presence);
+    let pos = ws.position(room);
+    assert_eq!(pos.last_seq, m2.seq);
+    assert!(m1.seq < m2.seq);
+    assert_eq!(pos.read_seq, 0);
+    assert_eq!(pos.unread, 2);
+    assert_eq!(pos.mention_count, 1);
 }
 
+/// The auth deadline is a tokio timer in the session task: with the clock
+/// paused it runs out as soon as the runtime has nothing else to do, at
+/// exactly the configured time, however long the real wait would be. (5 s:
+/// under the harness's own 10 s timeouts, which run on the same clock.)
 #[tokio::test]
 async fn no_auth_frame_in_time_closes_with_4001() {
-    let app = spawn_app_with(|c| c.gateway_auth_timeout = Duration::from_millis(300)).await;
-    let started = Instant::now();
+    let app = spawn_app_with(|c| c.gateway_auth_timeout = Duration::from_secs(5)).await;
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
     let mut ws = app.ws_raw().await;
+    let connected = started.elapsed();
     assert_eq!(ws.expect_close().await, Ended::Closed(Some(4001)));
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    let closed = started.elapsed();
+    assert!(
+        closed >= connected + Duration::from_secs(5),
+        "closed {closed:?} after starting, connected after {connected:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_bad_token_closes_with_4001() {
     let app = spawn_app().await;
     let mut ws = app.ws_raw().await;
-    ws.send_json(json!({"op": "auth", "token": "not-a-token"}))
-        .await;
+    ws.send_op(ClientOp::Auth {
+        token: "not-a-token".to_string(),
+    })
+    .await;
     assert_eq!(ws.expect_close().await, Ended::Closed(Some(4001)));
 }
 
@@ -52,7 +66,7 @@ async fn a_bad_token_closes_with_4001() {
 async fn a_first_frame_that_is_not_auth_closes_with_4001() {
     let app = spawn_app().await;
     let mut ws = app.ws_raw().await;
-    ws.send_json(json!({"op": "ping"})).await;
+    ws.send_op(ClientOp::Ping { n: None }).await;
     assert_eq!(ws.expect_close().await, Ended::Closed(Some(4001)));
 }
 
@@ -75,7 +89,9 @@ async fn a_token_of_a_signed_out_session_closes_with_4001_and_signing_out_closes
 
     let mut again = app.ws_raw().await;
     again
-        .send_json(json!({"op": "auth", "token": alice.token}))
+        .send_op(ClientOp::Auth {
+            token: alice.token.clone(),
+        })
         .await;
     assert_eq!(again.expect_close().await, Ended::Closed(Some(4001)));
 }
@@ -97,20 +113,20 @@ async fn invalid_json_is_an_invalid_body_error_and_the_connection_stays_open() {
     let mut ws = app.ws(&alice).await;
 
     ws.send_text("{not json").await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "invalid_body");
-    assert!(err["message"].is_string());
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::InvalidBody);
+    assert!(!err.message.is_empty());
 
     ws.send_text(r#"{"no_op": 1}"#).await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "invalid_body");
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::InvalidBody);
 
     ws.stream
         .send(WsMessage::Binary(vec![1u8, 2, 3].into()))
         .await
         .unwrap();
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "invalid_body");
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::InvalidBody);
 
     ws.sync().await;
 }
@@ -121,8 +137,8 @@ async fn an_unknown_op_is_an_unknown_op_error() {
     let alice = app.register("alice").await;
     let mut ws = app.ws(&alice).await;
     ws.send_json(json!({"op": "dance"})).await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "unknown_op");
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::UnknownOp);
     ws.sync().await;
 }
 
@@ -134,28 +150,30 @@ async fn a_bad_field_is_a_validation_error() {
 
     ws.send_json(json!({"op": "read", "room_id": "not-a-uuid", "seq": 1}))
         .await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "validation");
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::Validation);
 
     ws.send_json(json!({"op": "typing"})).await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "validation");
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::Validation);
 
     ws.send_json(json!({"op": "ping", "surprise": true})).await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "validation");
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::Validation);
 
     // A malformed send still names its nonce, so the client can match it.
     ws.send_json(json!({"op": "send", "room_id": 42, "nonce": "n-bad", "body": "x"}))
         .await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "validation");
-    assert_eq!(err["nonce"], "n-bad");
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::Validation);
+    assert_eq!(err.nonce.as_deref(), Some("n-bad"));
 
-    ws.send_json(json!({"op": "auth", "token": alice.token}))
-        .await;
-    let err = ws.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "invalid_body");
+    ws.send_op(ClientOp::Auth {
+        token: alice.token.clone(),
+    })
+    .await;
+    let err = expect_event!(ws, ServerEvent::Error(e) => e.clone());
+    assert_eq!(err.code, ErrorCode::InvalidBody);
     ws.sync().await;
 }
 
@@ -164,12 +182,15 @@ async fn ping_answers_pong_with_the_same_n() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let mut ws = app.ws(&alice).await;
-    ws.send_json(json!({"op": "ping", "n": 7})).await;
-    let pong = ws.expect_event("pong", |_| true).await;
-    assert_eq!(pong, json!({"n": 7}));
+    ws.send_op(ClientOp::Ping { n: Some(7) }).await;
+    let pong = expect_event!(ws, ServerEvent::Pong(p) => p.n);
+    assert_eq!(pong, Some(7));
+    // Without `n` the pong is `{}` on the wire, not `{"n": null}`.
     ws.send_json(json!({"op": "ping"})).await;
-    let pong = ws.expect_event("pong", |_| true).await;
-    assert_eq!(pong, json!({}));
+    let pong = ws
+        .expect_frame("a pong", |e| matches!(e, ServerEvent::Pong(_)))
+        .await;
+    assert_eq!(pong.raw, json!({"t": "pong", "d": {}}));
 }
 
 #[tokio::test]
@@ -184,13 +205,12 @@ async fn an_op_flood_is_rate_limited_then_closed_with_4029() {
             break;
         }
     }
-    let err = ws
-        .expect_event("error", |d| d["code"] == "rate_limited")
-        .await;
-    assert!(err["message"].is_string());
+    let err =
+        expect_event!(ws, ServerEvent::Error(e) if e.code == ErrorCode::RateLimited => e.clone());
+    assert!(!err.message.is_empty());
     assert_eq!(ws.expect_close().await, Ended::Closed(Some(4029)));
     // The burst (2 s worth) went through before the limit hit.
-    assert!(!ws.seen_named("pong").is_empty());
+    assert!(!seen_events!(ws, ServerEvent::Pong(_)).is_empty());
 }
 
 #[tokio::test]
@@ -199,15 +219,14 @@ async fn a_short_burst_over_the_rate_is_answered_but_not_disconnected() {
     let alice = app.register("alice").await;
     let mut ws = app.ws(&alice).await;
     for n in 0..15u64 {
-        ws.send_json(json!({"op": "ping", "n": n})).await;
+        ws.send_op(ClientOp::Ping { n: Some(n) }).await;
     }
-    let err = ws
-        .expect_event("error", |d| d["code"] == "rate_limited")
-        .await;
-    assert!(err["message"].is_string());
+    let err =
+        expect_event!(ws, ServerEvent::Error(e) if e.code == ErrorCode::RateLimited => e.clone());
+    assert!(!err.message.is_empty());
     // Still connected: the first ten (the burst) were answered.
     for n in 0..10u64 {
-        ws.expect_event("pong", |d| d["n"] == n).await;
+        expect_event!(ws, ServerEvent::Pong(p) if p.n == Some(n));
     }
 }
 

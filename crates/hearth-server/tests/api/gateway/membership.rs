@@ -1,7 +1,7 @@
 //! Membership changes take effect on live sessions without a reconnect.
 
-use super::add_member;
 use crate::helpers::*;
+use hearth_protocol::gateway::NotificationKind;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -10,56 +10,38 @@ async fn a_member_added_mid_session_receives_the_rooms_events_without_reconnecti
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let room = app.create_room(&alice, "group", "team", &[]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "team", &[])
+        .await
+        .id;
     let mut alice_ws = app.ws(&alice).await;
     let mut phone = app.ws(&bob).await;
     let mut laptop = app.ws(&bob).await;
-    app.send(&alice, &room, "before bob").await;
+    app.send(&alice, room, "before bob").await;
 
-    add_member(&app, &alice, &room, &bob).await;
+    app.add_member(&alice, room, &bob).await;
 
     for device in [&mut phone, &mut laptop] {
-        let joined = device
-            .expect_event("room.joined", |d| d["room"]["id"] == room.as_str())
-            .await;
-        assert_eq!(joined["room"]["my_role"], "member");
-        device
-            .expect_event("member.joined", |d| {
-                d["member"]["user"]["id"] == bob.id.as_str()
-            })
-            .await;
-        device
-            .expect_event("notification", |d| {
-                d["kind"] == "added_to_room" && d["room_id"] == room.as_str()
-            })
-            .await;
+        let role = expect_event!(device,
+            ServerEvent::RoomJoined(e) if e.room.id == room => e.room.my_role);
+        assert_eq!(role, Some(Role::Member));
+        expect_event!(device, ServerEvent::MemberJoined(e) if e.member.user.id == bob.id);
+        expect_event!(device,
+            ServerEvent::Notification(n)
+                if n.kind == NotificationKind::AddedToRoom && n.room_id == room);
     }
-    alice_ws
-        .expect_event("member.joined", |d| {
-            d["member"]["user"]["id"] == bob.id.as_str()
-        })
-        .await;
+    expect_event!(alice_ws, ServerEvent::MemberJoined(e) if e.member.user.id == bob.id);
 
-    let msg = app.send(&alice, &room, "welcome bob").await;
+    let msg = app.send(&alice, room, "welcome bob").await;
     for device in [&mut phone, &mut laptop] {
-        device
-            .expect_event("message.created", |d| d["message"]["id"] == msg["id"])
-            .await;
+        expect_event!(device, ServerEvent::MessageCreated(e) if e.message.id == msg.id);
     }
     // Ops in the new room work at once too.
-    phone
-        .send_json(json!({"op": "typing", "room_id": room}))
-        .await;
-    alice_ws
-        .expect_event("typing", |d| d["user_id"] == bob.id.as_str())
-        .await;
-    phone
-        .send_json(json!({"op": "send", "room_id": room, "nonce": "hi-1", "body": "thanks"}))
-        .await;
-    phone.expect_event("ack", |d| d["nonce"] == "hi-1").await;
-    alice_ws
-        .expect_event("message.created", |d| d["message"]["body"] == "thanks")
-        .await;
+    phone.send_op(ClientOp::Typing { room_id: room }).await;
+    expect_event!(alice_ws, ServerEvent::Typing(t) if t.user_id == bob.id);
+    phone.send_message(room, "hi-1", "thanks").await;
+    expect_event!(phone, ServerEvent::Ack(a) if a.nonce == "hi-1");
+    expect_event!(alice_ws, ServerEvent::MessageCreated(e) if e.message.body == "thanks");
 }
 
 #[tokio::test]
@@ -67,7 +49,10 @@ async fn a_member_who_joins_a_channel_receives_its_events_without_reconnecting()
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let channel = app.create_room(&alice, "channel", "general", &[]).await;
+    let channel = app
+        .create_room(&alice, RoomKind::Channel, "general", &[])
+        .await
+        .id;
     let mut bob_ws = app.ws(&bob).await;
 
     let (status, body) = app
@@ -78,13 +63,9 @@ async fn a_member_who_joins_a_channel_receives_its_events_without_reconnecting()
         )
         .await;
     assert!(status.is_success(), "{status} {body}");
-    bob_ws
-        .expect_event("room.joined", |d| d["room"]["id"] == channel.as_str())
-        .await;
-    let msg = app.send(&alice, &channel, "hello newcomer").await;
-    bob_ws
-        .expect_event("message.created", |d| d["message"]["id"] == msg["id"])
-        .await;
+    expect_event!(bob_ws, ServerEvent::RoomJoined(e) if e.room.id == channel);
+    let msg = app.send(&alice, channel, "hello newcomer").await;
+    expect_event!(bob_ws, ServerEvent::MessageCreated(e) if e.message.id == msg.id);
 }
 
 /// Removes bob (kick or ban) and checks his sessions fall silent at once.
@@ -94,16 +75,15 @@ async fn removal_stops_delivery(ban: bool) {
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
     let room = app
-        .create_room(&alice, "group", "team", &[&bob, &carol])
-        .await;
+        .create_room(&alice, RoomKind::Group, "team", &[&bob, &carol])
+        .await
+        .id;
     let mut phone = app.ws(&bob).await;
     let mut laptop = app.ws(&bob).await;
     let mut carol_ws = app.ws(&carol).await;
-    let before = app.send(&alice, &room, "before").await;
+    let before = app.send(&alice, room, "before").await;
     for device in [&mut phone, &mut laptop] {
-        device
-            .expect_event("message.created", |d| d["message"]["id"] == before["id"])
-            .await;
+        expect_event!(device, ServerEvent::MessageCreated(e) if e.message.id == before.id);
     }
 
     let path = format!("/api/v1/rooms/{room}/members/{}?ban={ban}", bob.id);
@@ -111,46 +91,33 @@ async fn removal_stops_delivery(ban: bool) {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 
     for device in [&mut phone, &mut laptop] {
-        device
-            .expect_event("room.left", |d| d["room_id"] == room.as_str())
-            .await;
+        expect_event!(device, ServerEvent::RoomLeft(e) if e.room_id == room);
     }
-    let left = carol_ws
-        .expect_event("member.left", |d| d["user_id"] == bob.id.as_str())
-        .await;
-    assert_eq!(left["room_id"], room.as_str());
-    assert_eq!(left["banned"], ban);
+    let left = expect_event!(carol_ws,
+        ServerEvent::MemberLeft(e) if e.user_id == bob.id => e.clone());
+    assert_eq!(left.room_id, room);
+    assert_eq!(left.banned, ban);
 
-    let after = app.send(&alice, &room, "after").await;
-    app.send(&carol, &room, "also after").await;
-    carol_ws
-        .expect_event("message.created", |d| d["message"]["id"] == after["id"])
-        .await;
+    let after = app.send(&alice, room, "after").await;
+    app.send(&carol, room, "also after").await;
+    expect_event!(carol_ws, ServerEvent::MessageCreated(e) if e.message.id == after.id);
     for device in [&mut phone, &mut laptop] {
         device.sync().await;
-        assert!(
-            device.seen_named("message.created").is_empty(),
-            "a removed member still receives: {:?}",
-            device.seen
-        );
+        device.assert_none_seen("a removed member still receives", |e| {
+            matches!(e, ServerEvent::MessageCreated(_))
+        });
     }
     // Nor can the removed user act in the room through the open session.
-    phone
-        .send_json(json!({"op": "typing", "room_id": room}))
-        .await;
-    let err = phone.expect_event("error", |_| true).await;
-    assert_eq!(err["code"], "not_found");
-    phone
-        .send_json(json!({"op": "send", "room_id": room, "nonce": "x-1", "body": "let me in"}))
-        .await;
-    phone.expect_event("error", |d| d["nonce"] == "x-1").await;
+    phone.send_op(ClientOp::Typing { room_id: room }).await;
+    let code = expect_event!(phone, ServerEvent::Error(e) => e.code);
+    assert_eq!(code, ErrorCode::NotFound);
+    phone.send_message(room, "x-1", "let me in").await;
+    expect_event!(phone, ServerEvent::Error(e) if e.nonce.as_deref() == Some("x-1"));
     carol_ws.sync().await;
-    assert!(carol_ws.seen_named("typing").is_empty());
-    let bodies: Vec<_> = carol_ws
-        .seen_named("message.created")
-        .iter()
-        .map(|d| d["message"]["body"].clone())
-        .collect();
+    carol_ws.assert_none_seen("a removed member's typing went out", |e| {
+        matches!(e, ServerEvent::Typing(_))
+    });
+    let bodies = seen_events!(carol_ws, ServerEvent::MessageCreated(e) => e.message.body.clone());
     assert_eq!(bodies, ["before", "also after"]);
 }
 
@@ -169,7 +136,10 @@ async fn a_member_who_leaves_stops_receiving_on_every_device() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let room = app.create_room(&alice, "group", "team", &[&bob]).await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "team", &[&bob])
+        .await
+        .id;
     let mut phone = app.ws(&bob).await;
     let mut laptop = app.ws(&bob).await;
 
@@ -182,13 +152,13 @@ async fn a_member_who_leaves_stops_receiving_on_every_device() {
         .await;
     assert!(status.is_success(), "{status} {body}");
     for device in [&mut phone, &mut laptop] {
-        device
-            .expect_event("room.left", |d| d["room_id"] == room.as_str())
-            .await;
+        expect_event!(device, ServerEvent::RoomLeft(e) if e.room_id == room);
     }
-    app.send(&alice, &room, "bye bob").await;
+    app.send(&alice, room, "bye bob").await;
     for device in [&mut phone, &mut laptop] {
         device.sync().await;
-        assert!(device.seen_named("message.created").is_empty());
+        device.assert_none_seen("a member who left still receives", |e| {
+            matches!(e, ServerEvent::MessageCreated(_))
+        });
     }
 }

@@ -11,8 +11,9 @@ async fn a_client_that_never_reads_is_cut_off_with_4008_while_the_others_keep_re
     let reader = app.register("reader").await;
     let sleeper = app.register("sleeper").await;
     let room = app
-        .create_room(&sender, "group", "busy", &[&reader, &sleeper])
-        .await;
+        .create_room(&sender, RoomKind::Group, "busy", &[&reader, &sleeper])
+        .await
+        .id;
     let mut reader_ws = app.ws(&reader).await;
     // From here on nobody polls the sleeper's socket: the kernel buffers
     // fill, then its 16-frame queue, then the server cuts it off.
@@ -35,39 +36,34 @@ async fn a_client_that_never_reads_is_cut_off_with_4008_while_the_others_keep_re
             "sent {sent} large messages and the sleeper was never cut off"
         );
         let msg = app
-            .send(&sender, &room, &format!("{sent:05} {filler}"))
+            .send(&sender, room, &format!("{sent:05} {filler}"))
             .await;
-        reader_ws
-            .expect_event("message.created", |d| d["message"]["id"] == msg["id"])
-            .await;
+        expect_event!(reader_ws, ServerEvent::MessageCreated(e) if e.message.id == msg.id);
         sent += 1;
     }
     assert_eq!(overflows(), 1, "only the sleeper fell behind");
 
     // Everyone else keeps receiving, in order, without a gap.
     for i in 0..20 {
-        let msg = app
-            .send(&sender, &room, &format!("after the cut {i}"))
-            .await;
-        reader_ws
-            .expect_event("message.created", |d| d["message"]["id"] == msg["id"])
-            .await;
+        let msg = app.send(&sender, room, &format!("after the cut {i}")).await;
+        expect_event!(reader_ws, ServerEvent::MessageCreated(e) if e.message.id == msg.id);
     }
     reader_ws.sync().await;
-    assert!(reader_ws.seen_named("message.created").is_empty());
+    reader_ws.assert_none_seen("a message arrived twice", |e| {
+        matches!(e, ServerEvent::MessageCreated(_))
+    });
     assert_eq!(overflows(), 1);
 
     // The sleeper, reading at last, finds what fitted in the pipes and then
     // the resume close code.
     assert_eq!(sleeper_ws.expect_close().await, Ended::Closed(Some(4008)));
-    let got = sleeper_ws.seen_named("message.created");
+    let got = seen_events!(sleeper_ws, ServerEvent::MessageCreated(e) => e.message.body.clone());
     assert!(
         got.len() < sent,
         "the sleeper got everything: nothing was cut"
     );
     assert!(
-        got.iter()
-            .all(|d| !d["message"]["body"].as_str().unwrap().starts_with("after")),
+        got.iter().all(|body| !body.starts_with("after")),
         "the sleeper received events after it was cut off"
     );
 }
