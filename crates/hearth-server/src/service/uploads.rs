@@ -96,7 +96,8 @@ impl UploadAccess {
     }
 
     /// The upload behind a user's avatar URL, if `version` is their current
-    /// avatar. See [`crate::api::avatars`] for why this needs no caller.
+    /// avatar. It needs no caller: the versioned URL is unguessable and only
+    /// the current avatar answers (see the avatars API).
     pub async fn user_avatar(
         &self,
         user: UserId,
