@@ -1,11 +1,11 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Format from '../helpers/format.js';
-import Markdown from '../helpers/markdown.js';
-import VoiceRecorder from '../lib/voice_recorder.js';
-import RoomList from '../models/room_list.js';
-import EmojiPickerView from './emoji_picker_view.js';
-import MentionMenuView from './mention_menu_view.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Format from 'helpers/format.js';
+import Markdown from 'helpers/markdown.js';
+import VoiceRecorder from 'lib/voice_recorder.js';
+import RoomList from 'models/room_list.js';
+import EmojiPickerView from 'views/emoji_picker_view.js';
+import MentionMenuView from 'views/mention_menu_view.js';
 
 const drafts = new Map();
 

@@ -1,5 +1,5 @@
-import Dom from '../helpers/dom.js';
-import Format from '../helpers/format.js';
+import Dom from 'helpers/dom.js';
+import Format from 'helpers/format.js';
 
 /**
  * The Security part of "Profile & settings": two-factor authentication,
