@@ -4,6 +4,9 @@
 //! `index.html` is served uncached with `__HEARTH_VERSION__` replaced by a
 //! hash of the assets; assets under `/v/{version}/…` are cached forever, so a
 //! new build is picked up on the next page load and never mixed with an old one.
+//! The page's import map names those versioned URLs, so it differs per build:
+//! the page's `Content-Security-Policy` allows it, and no other inline script,
+//! by its hash.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -12,6 +15,7 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use base64::Engine;
 use hearth_protocol::ErrorCode;
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
@@ -23,6 +27,15 @@ use std::sync::OnceLock;
 struct Assets;
 
 const VERSION_PLACEHOLDER: &str = "__HEARTH_VERSION__";
+
+const IMPORT_MAP_OPEN: &str = "<script type=\"importmap\">";
+
+/// The page's own `Content-Security-Policy`: the app-wide one (app.rs; keep
+/// the two alike) with `{script_hashes}` where `script-src` lists the inline
+/// scripts it allows.
+const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'{script_hashes}; style-src 'self'; \
+     img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -62,7 +75,8 @@ async fn index() -> Response {
             .into_response();
     };
     let html = String::from_utf8_lossy(&file.data).replace(VERSION_PLACEHOLDER, &version());
-    (
+    let policy = HeaderValue::from_str(&page_policy(&html));
+    let mut response = (
         [
             (
                 header::CONTENT_TYPE,
@@ -72,7 +86,33 @@ async fn index() -> Response {
         ],
         html,
     )
-        .into_response()
+        .into_response();
+    // Without it the app-wide policy applies, which blocks the import map.
+    if let Ok(policy) = policy {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// The text of the page's `<script type="importmap">`, exactly as the browser hashes it.
+fn import_map(html: &str) -> Option<&str> {
+    let start = html.find(IMPORT_MAP_OPEN)? + IMPORT_MAP_OPEN.len();
+    let len = html[start..].find("</script>")?;
+    Some(&html[start..start + len])
+}
+
+/// The page's policy: the app-wide one, with the import map allowed by its hash.
+fn page_policy(html: &str) -> String {
+    let hashes = import_map(html)
+        .map(|map| {
+            let digest = Sha256::digest(map.as_bytes());
+            let hash = base64::engine::general_purpose::STANDARD.encode(digest);
+            format!(" 'sha256-{hash}'")
+        })
+        .unwrap_or_default();
+    PAGE_POLICY.replace("{script_hashes}", &hashes)
 }
 
 fn serve_asset(path: &str, cache: &'static str) -> Option<Response> {
@@ -112,4 +152,40 @@ async fn asset_or_index(uri: Uri) -> Response {
     }
     // Client-side routes load the app.
     index().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_allows_its_import_map_by_hash_and_nothing_else_inline() {
+        let html = "<head><script type=\"importmap\">{\"imports\": {}}</script></head>";
+        let policy = page_policy(html);
+        // echo -n '{"imports": {}}' | openssl dgst -sha256 -binary | base64
+        assert!(
+            policy.contains(
+                "script-src 'self' 'sha256-CJt/FpW3RQlGvqBeO/YK74xrTm1ctS6rLMJu1bV4fMc='; "
+            ),
+            "{policy}"
+        );
+        assert!(!policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn a_page_without_an_import_map_allows_no_inline_script() {
+        let policy = page_policy("<head></head>");
+        assert!(policy.contains("script-src 'self'; "), "{policy}");
+    }
+
+    #[test]
+    fn the_served_page_has_an_import_map_naming_versioned_urls() {
+        let Some(file) = Assets::get("index.html") else {
+            panic!("index.html is not embedded");
+        };
+        let html = String::from_utf8_lossy(&file.data).replace(VERSION_PLACEHOLDER, "abc123");
+        let map = import_map(&html).unwrap_or_default();
+        assert!(map.contains("\"/v/abc123/js/"), "{map}");
+        assert!(!map.contains(VERSION_PLACEHOLDER));
+    }
 }

@@ -1,5 +1,5 @@
-import Dom from './dom.js';
-import Icons from './icons.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
 
 const HUES = [210, 260, 330, 20, 150, 190, 45, 290, 0, 120];
 

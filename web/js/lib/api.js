@@ -1,4 +1,4 @@
-import ApiError from './api_error.js';
+import ApiError from 'lib/api_error.js';
 
 const BASE = '/api/v1';
 

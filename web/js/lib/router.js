@@ -1,4 +1,4 @@
-import Emitter from './emitter.js';
+import Emitter from 'lib/emitter.js';
 
 /**
  * Hash routes: `#/room/<id>` and `#/room/<id>/m/<message id>` (jump to a

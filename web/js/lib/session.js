@@ -1,5 +1,5 @@
-import Emitter from './emitter.js';
-import ApiError from './api_error.js';
+import Emitter from 'lib/emitter.js';
+import ApiError from 'lib/api_error.js';
 
 const STORAGE_KEY = 'hearth.auth';
 /** Refresh this long before the access token expires. */

@@ -1,4 +1,4 @@
-import ApiError from './api_error.js';
+import ApiError from 'lib/api_error.js';
 
 /**
  * Uploads one file with XMLHttpRequest, the only browser API that reports

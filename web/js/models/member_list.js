@@ -1,4 +1,4 @@
-import Emitter from '../lib/emitter.js';
+import Emitter from 'lib/emitter.js';
 
 const RANK = { member: 0, moderator: 1, admin: 2, owner: 3 };
 

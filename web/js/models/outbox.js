@@ -1,5 +1,5 @@
-import Emitter from '../lib/emitter.js';
-import OutboxStorage from '../lib/outbox_storage.js';
+import Emitter from 'lib/emitter.js';
+import OutboxStorage from 'lib/outbox_storage.js';
 
 /** Error codes after which a resend may succeed. */
 const TRANSIENT = new Set(['rate_limited', 'unavailable', 'internal']);

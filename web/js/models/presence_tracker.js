@@ -1,4 +1,4 @@
-import Emitter from '../lib/emitter.js';
+import Emitter from 'lib/emitter.js';
 
 /**
  * Online / idle / offline of the people we see. Events: `change` (a user id,

@@ -1,4 +1,4 @@
-import Emitter from '../lib/emitter.js';
+import Emitter from 'lib/emitter.js';
 
 /** Fields of a room that are the same for every member (safe to take from shared frames). */
 const SHARED_FIELDS = [

@@ -1,4 +1,4 @@
-import Emitter from '../lib/emitter.js';
+import Emitter from 'lib/emitter.js';
 
 /**
  * The loaded messages of one room, contiguous from the oldest page fetched to

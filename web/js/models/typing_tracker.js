@@ -1,4 +1,4 @@
-import Emitter from '../lib/emitter.js';
+import Emitter from 'lib/emitter.js';
 
 const EXPIRE_MS = 6_000;
 

@@ -1,15 +1,15 @@
-import Session from '../lib/session.js';
-import Api from '../lib/api.js';
-import Uploader from '../lib/uploader.js';
-import MediaCache from '../lib/media_cache.js';
-import Router from '../lib/router.js';
-import Notifier from '../lib/notifier.js';
-import Avatar from '../helpers/avatar.js';
-import Theme from '../helpers/theme.js';
-import Chat from '../models/chat.js';
-import AuthView from './auth_view.js';
-import ShellView from './shell_view.js';
-import ToastView from './toast_view.js';
+import Session from 'lib/session.js';
+import Api from 'lib/api.js';
+import Uploader from 'lib/uploader.js';
+import MediaCache from 'lib/media_cache.js';
+import Router from 'lib/router.js';
+import Notifier from 'lib/notifier.js';
+import Avatar from 'helpers/avatar.js';
+import Theme from 'helpers/theme.js';
+import Chat from 'models/chat.js';
+import AuthView from 'views/auth_view.js';
+import ShellView from 'views/shell_view.js';
+import ToastView from 'views/toast_view.js';
 
 /** The root: shows sign-in or the chat shell, and switches on sign-in / sign-out. */
 export default class AppView {

@@ -1,8 +1,8 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Format from '../helpers/format.js';
-import LightboxView from './lightbox_view.js';
-import VoicePlayerView from './voice_player_view.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Format from 'helpers/format.js';
+import LightboxView from 'views/lightbox_view.js';
+import VoicePlayerView from 'views/voice_player_view.js';
 
 /** One attachment: an inline image, a voice player or a download card. */
 export default class AttachmentView {

@@ -1,6 +1,6 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Theme from '../helpers/theme.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Theme from 'helpers/theme.js';
 
 /**
  * Sign in and sign up. A second step asks for the two-factor code when the

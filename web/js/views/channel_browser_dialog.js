@@ -1,7 +1,7 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import ModalView from './modal_view.js';
-import Router from '../lib/router.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import ModalView from 'views/modal_view.js';
+import Router from 'lib/router.js';
 
 /** Discover public channels and join them, or create one. */
 export default class ChannelBrowserDialog {

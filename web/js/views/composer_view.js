@@ -1,18 +1,20 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Format from '../helpers/format.js';
-import Markdown from '../helpers/markdown.js';
-import VoiceRecorder from '../lib/voice_recorder.js';
-import RoomList from '../models/room_list.js';
-import EmojiPickerView from './emoji_picker_view.js';
-import MentionMenuView from './mention_menu_view.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import VoiceRecorder from 'lib/voice_recorder.js';
+import RoomList from 'models/room_list.js';
+import EmojiPickerView from 'views/emoji_picker_view.js';
+import MentionMenuView from 'views/mention_menu_view.js';
+import ComposerContextView from 'views/composer_context_view.js';
+import ComposerUploadsView from 'views/composer_uploads_view.js';
+import VoiceRecordingView from 'views/voice_recording_view.js';
 
 const drafts = new Map();
 
 /**
  * Writing a message: Enter sends, Shift+Enter breaks the line, ↑ edits the
  * last own message, Escape cancels a reply or an edit; @-mention suggestions;
- * files by picker, paste or drop, uploaded with a progress bar; voice messages.
+ * files by picker, paste or drop (their tray: composer_uploads_view.js); voice
+ * messages (their bar: voice_recording_view.js).
  */
 export default class ComposerView {
   el;
@@ -20,17 +22,15 @@ export default class ComposerView {
   #roomId;
   #input;
   #context;
-  #filesEl;
+  #uploads;
   #box;
   #sendBtn;
   #anonBtn = null;
   #mentions;
   #replyTo = null;
   #editing = null;
-  #files = [];
   #anonymous = false;
-  #recorder = null;
-  #recTimer = null;
+  #recording = null;
   #stopWaitingForSend = null;
 
   /** @param ctx {chat, uploader, toast} */
@@ -69,8 +69,11 @@ export default class ComposerView {
         Icons.get('mask'),
       );
     }
-    this.#context = Dom.h('div', { class: 'composer__context', hidden: true });
-    this.#filesEl = Dom.h('div', { class: 'composer__files', hidden: true });
+    this.#context = new ComposerContextView(() => {
+      if (this.#editing) this.#input.value = '';
+      this.#cancelContext();
+    });
+    this.#uploads = new ComposerUploadsView(ctx.uploader, () => this.#updateSend());
     this.#box = Dom.h(
       'div',
       { class: 'composer__box' },
@@ -88,15 +91,14 @@ export default class ComposerView {
       ),
       fileInput,
     );
-    this.el = Dom.h('div', { class: 'composer' }, this.#mentions.el, this.#context, this.#filesEl, this.#box);
+    this.el = Dom.h('div', { class: 'composer' }, this.#mentions.el, this.#context.el, this.#uploads.el, this.#box);
     queueMicrotask(() => this.#autosize());
     this.#updateSend();
   }
 
   disconnect() {
     drafts.set(this.#roomId, this.#editing ? '' : this.#input.value);
-    this.#recorder?.cancel();
-    clearInterval(this.#recTimer);
+    this.#recording?.cancel();
   }
 
   focus() {
@@ -121,22 +123,7 @@ export default class ComposerView {
   }
 
   addFiles(files) {
-    for (const file of files) {
-      const item = { key: crypto.randomUUID(), file, progress: 0, upload: null, error: null, abort: new AbortController() };
-      this.#files.push(item);
-      this.#ctx.uploader
-        .upload(file, { onProgress: (f) => this.#setProgress(item, f), signal: item.abort.signal })
-        .then((upload) => {
-          item.upload = upload;
-          this.#renderFiles();
-        })
-        .catch((err) => {
-          if (err.code === 'aborted') return;
-          item.error = err.code === 'payload_too_large' ? 'Too large' : err.message;
-          this.#renderFiles();
-        });
-    }
-    this.#renderFiles();
+    this.#uploads.add(files);
     this.focus();
   }
 
@@ -154,23 +141,22 @@ export default class ComposerView {
       }
       return;
     }
-    if (this.#files.some((f) => !f.upload && !f.error)) {
+    if (this.#uploads.pending) {
       this.#ctx.toast('Wait for the uploads to finish.');
       return;
     }
-    const ready = this.#files.filter((f) => f.upload);
+    const ready = this.#uploads.ready;
     if (!text && ready.length === 0) return;
     this.#ctx.chat.send(this.#roomId, {
       body: text,
       reply_to: this.#replyTo?.id ?? null,
-      attachments: ready.map((f) => f.upload.id),
-      attachmentMeta: ready.map((f) => ({ filename: f.upload.filename, size: f.upload.size, content_type: f.upload.content_type })),
+      attachments: ready.map((u) => u.id),
+      attachmentMeta: ready.map((u) => ({ filename: u.filename, size: u.size, content_type: u.content_type })),
       anonymous: this.#anonymous,
     });
     this.#input.value = '';
     drafts.delete(this.#roomId);
-    this.#files = [];
-    this.#renderFiles();
+    this.#uploads.clear();
     this.#cancelContext();
     this.#autosize();
     this.#ctx.onSent?.();
@@ -284,27 +270,8 @@ export default class ComposerView {
 
   #renderContext() {
     const m = this.#editing ?? this.#replyTo;
-    this.#context.hidden = !m;
-    if (!m) {
-      this.#context.replaceChildren();
-      return;
-    }
-    const who = m.sender?.display_name || m.sender?.username || 'Anonymous';
-    Dom.replace(
-      this.#context,
-      Icons.get(this.#editing ? 'edit' : 'reply', { size: 15 }),
-      Dom.h(
-        'span',
-        { class: 'composer__context-text' },
-        this.#editing ? Dom.h('strong', null, 'Editing message') : [Dom.h('span', null, 'Replying to '), Dom.h('strong', null, who)],
-        Dom.h('span', { class: 'composer__context-quote' }, Markdown.plain(m.body).slice(0, 100)),
-      ),
-      Dom.h('button', { class: 'icon-btn icon-btn--sm', type: 'button', 'aria-label': this.#editing ? 'Cancel editing' : 'Cancel reply', onclick: () => {
-        if (this.#editing) this.#input.value = '';
-        this.#cancelContext();
-      } }, Icons.get('x', { size: 14 })),
-    );
-    this.el.classList.toggle('composer--editing', Boolean(this.#editing));
+    this.#context.show(m, Boolean(this.#editing));
+    if (m) this.el.classList.toggle('composer--editing', Boolean(this.#editing));
   }
 
   #cancelContext() {
@@ -315,51 +282,8 @@ export default class ComposerView {
     this.#updateSend();
   }
 
-  // ---- files -----------------------------------------------------------
-
-  #setProgress(item, fraction) {
-    item.progress = fraction;
-    const bar = this.#filesEl.querySelector(`[data-key="${item.key}"] .upload__bar`);
-    if (bar) {
-      bar.style.width = `${Math.round(fraction * 100)}%`;
-      bar.parentElement.setAttribute('aria-valuenow', String(Math.round(fraction * 100)));
-    }
-  }
-
-  #renderFiles() {
-    this.#filesEl.hidden = this.#files.length === 0;
-    Dom.replace(
-      this.#filesEl,
-      this.#files.map((item) => {
-        const state = item.error ? 'error' : item.upload ? 'done' : 'uploading';
-        return Dom.h(
-          'div',
-          { class: `upload upload--${state}`, dataset: { key: item.key, state } },
-          Dom.h('span', { class: 'upload__icon' }, Icons.get(item.file.type.startsWith('image/') ? 'file' : 'clip', { size: 16 })),
-          Dom.h(
-            'span',
-            { class: 'upload__text' },
-            Dom.h('span', { class: 'upload__name' }, item.file.name || 'file'),
-            Dom.h('span', { class: 'upload__meta' }, item.error ?? (item.upload ? Format.size(item.file.size) : `Uploading… ${Format.size(item.file.size)}`)),
-            Dom.h(
-              'span',
-              { class: 'upload__track', role: 'progressbar', 'aria-label': `Upload of ${item.file.name}`, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(item.progress * 100)) },
-              Dom.h('span', { class: 'upload__bar', style: { width: `${Math.round((item.upload ? 1 : item.progress) * 100)}%` } }),
-            ),
-          ),
-          Dom.h('button', { class: 'icon-btn icon-btn--sm', type: 'button', 'aria-label': `Remove ${item.file.name}`, onclick: () => {
-            item.abort.abort();
-            this.#files = this.#files.filter((f) => f !== item);
-            this.#renderFiles();
-          } }, Icons.get('x', { size: 14 })),
-        );
-      }),
-    );
-    this.#updateSend();
-  }
-
   #updateSend() {
-    const has = this.#input.value.trim() !== '' || this.#files.some((f) => f.upload);
+    const has = this.#input.value.trim() !== '' || this.#uploads.ready.length > 0;
     this.#sendBtn.classList.toggle('composer__send--ready', has);
   }
 
@@ -383,59 +307,41 @@ export default class ComposerView {
   }
 
   async #startRecording() {
-    const recorder = new VoiceRecorder();
-    try {
-      await recorder.start();
-    } catch {
+    const recording = await VoiceRecordingView.start((send) => this.#finishRecording(send));
+    if (!recording) {
       this.#ctx.toast('Microphone not available.');
       return;
     }
-    this.#recorder = recorder;
-    const time = Dom.h('span', { class: 'rec__time' }, '0:00');
-    const meter = Dom.h('span', { class: 'rec__meter' }, Dom.h('span', { class: 'rec__level' }));
-    const bar = Dom.h(
-      'div',
-      { class: 'rec', role: 'status', 'aria-label': 'Recording voice message' },
-      Dom.h('span', { class: 'rec__dot' }),
-      time,
-      meter,
-      Dom.h('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Cancel recording', onclick: () => finish(false) }, Icons.get('trash')),
-      Dom.h('button', { class: 'composer__send composer__send--ready', type: 'button', 'aria-label': 'Send voice message', onclick: () => finish(true) }, Icons.get('send', { size: 18 })),
-    );
+    this.#recording = recording;
     this.#box.hidden = true;
-    this.el.append(bar);
-    this.#recTimer = setInterval(() => {
-      time.textContent = Format.duration(recorder.elapsedMs);
-      meter.firstChild.style.transform = `scaleX(${recorder.level.toFixed(2)})`;
-    }, 100);
-    const finish = async (send) => {
-      clearInterval(this.#recTimer);
-      bar.remove();
-      this.#box.hidden = false;
-      this.#recorder = null;
-      if (!send) {
-        recorder.cancel();
-        return;
-      }
-      const { blob, durationMs, waveform } = await recorder.stop();
-      const ext = blob.type.includes('ogg') ? 'ogg' : 'webm';
-      const file = new File([blob], `voice-message.${ext}`, { type: blob.type });
-      try {
-        const upload = await this.#ctx.uploader.upload(file, {
-          fields: { duration_ms: String(durationMs), waveform: JSON.stringify(waveform) },
-        });
-        this.#ctx.chat.send(this.#roomId, {
-          body: '',
-          attachments: [upload.id],
-          attachmentMeta: [{ filename: upload.filename, size: upload.size, content_type: upload.content_type }],
-          reply_to: this.#replyTo?.id ?? null,
-          anonymous: this.#anonymous,
-        });
-        this.#cancelContext();
-      } catch (err) {
-        this.#ctx.toast(`Could not send the voice message: ${err.message}`);
-      }
-    };
+    this.el.append(recording.el);
+  }
+
+  async #finishRecording(send) {
+    const recording = this.#recording;
+    recording.el.remove();
+    this.#box.hidden = false;
+    this.#recording = null;
+    if (!send) {
+      recording.cancel();
+      return;
+    }
+    const { file, durationMs, waveform } = await recording.stop();
+    try {
+      const upload = await this.#ctx.uploader.upload(file, {
+        fields: { duration_ms: String(durationMs), waveform: JSON.stringify(waveform) },
+      });
+      this.#ctx.chat.send(this.#roomId, {
+        body: '',
+        attachments: [upload.id],
+        attachmentMeta: [{ filename: upload.filename, size: upload.size, content_type: upload.content_type }],
+        reply_to: this.#replyTo?.id ?? null,
+        anonymous: this.#anonymous,
+      });
+      this.#cancelContext();
+    } catch (err) {
+      this.#ctx.toast(`Could not send the voice message: ${err.message}`);
+    }
   }
 
   #autosize() {

@@ -1,6 +1,6 @@
-import Dom from '../helpers/dom.js';
-import Emoji from '../helpers/emoji.js';
-import PopoverView from './popover_view.js';
+import Dom from 'helpers/dom.js';
+import Emoji from 'helpers/emoji.js';
+import PopoverView from 'views/popover_view.js';
 
 /** The emoji grid, for reactions and for the composer. */
 export default class EmojiPickerView {

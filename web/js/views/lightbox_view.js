@@ -1,5 +1,5 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
 
 /** An image shown full size over everything. */
 export default class LightboxView {

@@ -1,9 +1,9 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Avatar from '../helpers/avatar.js';
-import MemberList from '../models/member_list.js';
-import PopoverView from './popover_view.js';
-import ModalView from './modal_view.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Avatar from 'helpers/avatar.js';
+import MemberList from 'models/member_list.js';
+import PopoverView from 'views/popover_view.js';
+import ModalView from 'views/modal_view.js';
 
 const ROLES = ['owner', 'admin', 'moderator', 'member'];
 const ROLE_LABEL = { owner: 'Owner', admin: 'Admins', moderator: 'Moderators', member: 'Members' };

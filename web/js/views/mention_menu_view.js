@@ -1,5 +1,5 @@
-import Dom from '../helpers/dom.js';
-import Avatar from '../helpers/avatar.js';
+import Dom from 'helpers/dom.js';
+import Avatar from 'helpers/avatar.js';
 
 /** The @-mention suggestions above the composer, driven by its keyboard. */
 export default class MentionMenuView {

@@ -1,10 +1,10 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Avatar from '../helpers/avatar.js';
-import Format from '../helpers/format.js';
-import Markdown from '../helpers/markdown.js';
-import Emoji from '../helpers/emoji.js';
-import AttachmentView from './attachment_view.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Avatar from 'helpers/avatar.js';
+import Format from 'helpers/format.js';
+import Markdown from 'helpers/markdown.js';
+import Emoji from 'helpers/emoji.js';
+import AttachmentView from 'views/attachment_view.js';
 
 const RECEIPT = {
   sent: ['check', 'Sent'],

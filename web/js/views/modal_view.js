@@ -1,5 +1,5 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
 
 /**
  * A native <dialog> shown modally (focus trapping and Escape come with it),

@@ -1,5 +1,5 @@
-import Dom from '../helpers/dom.js';
-import PushClient from '../lib/push.js';
+import Dom from 'helpers/dom.js';
+import PushClient from 'lib/push.js';
 
 /** The server's "until turned off" time is the end of year 9999. */
 const FOREVER_YEAR = 9999;

@@ -1,8 +1,8 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Avatar from '../helpers/avatar.js';
-import ModalView from './modal_view.js';
-import Router from '../lib/router.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Avatar from 'helpers/avatar.js';
+import ModalView from 'views/modal_view.js';
+import Router from 'lib/router.js';
 
 const TITLES = {
   dm: 'New direct message',

@@ -1,4 +1,4 @@
-import Dom from '../helpers/dom.js';
+import Dom from 'helpers/dom.js';
 
 /**
  * A floating panel next to an anchor, closed by Escape, an outside click or

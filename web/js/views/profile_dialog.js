@@ -1,9 +1,9 @@
-import Dom from '../helpers/dom.js';
-import Avatar from '../helpers/avatar.js';
-import Theme from '../helpers/theme.js';
-import ModalView from './modal_view.js';
-import SecurityView from './security_view.js';
-import NotificationsView from './notifications_view.js';
+import Dom from 'helpers/dom.js';
+import Avatar from 'helpers/avatar.js';
+import Theme from 'helpers/theme.js';
+import ModalView from 'views/modal_view.js';
+import SecurityView from 'views/security_view.js';
+import NotificationsView from 'views/notifications_view.js';
 
 /** The user's profile, appearance, notifications, security and sign-out. */
 export default class ProfileDialog {

@@ -1,8 +1,8 @@
-import Dom from '../helpers/dom.js';
-import Avatar from '../helpers/avatar.js';
-import RoomList from '../models/room_list.js';
-import MemberList from '../models/member_list.js';
-import ModalView from './modal_view.js';
+import Dom from 'helpers/dom.js';
+import Avatar from 'helpers/avatar.js';
+import RoomList from 'models/room_list.js';
+import MemberList from 'models/member_list.js';
+import ModalView from 'views/modal_view.js';
 
 /** Name, topic, description, avatar and anonymous posting of a room; the caller's notification level; leave and archive. */
 export default class RoomSettingsDialog {

@@ -1,12 +1,12 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Avatar from '../helpers/avatar.js';
-import Format from '../helpers/format.js';
-import RoomList from '../models/room_list.js';
-import TimelineView from './timeline_view.js';
-import ComposerView from './composer_view.js';
-import EmojiPickerView from './emoji_picker_view.js';
-import ModalView from './modal_view.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Avatar from 'helpers/avatar.js';
+import Format from 'helpers/format.js';
+import RoomList from 'models/room_list.js';
+import TimelineView from 'views/timeline_view.js';
+import ComposerView from 'views/composer_view.js';
+import EmojiPickerView from 'views/emoji_picker_view.js';
+import ModalView from 'views/modal_view.js';
 
 /** One open room: header, history, typing line and composer; files can be dropped on it. */
 export default class RoomView {

@@ -1,10 +1,10 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Avatar from '../helpers/avatar.js';
-import Format from '../helpers/format.js';
-import Markdown from '../helpers/markdown.js';
-import RoomList from '../models/room_list.js';
-import Router from '../lib/router.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Avatar from 'helpers/avatar.js';
+import Format from 'helpers/format.js';
+import Markdown from 'helpers/markdown.js';
+import RoomList from 'models/room_list.js';
+import Router from 'lib/router.js';
 
 /** Full-text search over readable messages; a result opens its room at the message. */
 export default class SearchPanelView {

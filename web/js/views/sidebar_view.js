@@ -1,10 +1,10 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Avatar from '../helpers/avatar.js';
-import Theme from '../helpers/theme.js';
-import Markdown from '../helpers/markdown.js';
-import RoomList from '../models/room_list.js';
-import Router from '../lib/router.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Avatar from 'helpers/avatar.js';
+import Theme from 'helpers/theme.js';
+import Markdown from 'helpers/markdown.js';
+import RoomList from 'models/room_list.js';
+import Router from 'lib/router.js';
 
 const CONNECTION_LABEL = {
   ready: 'Connected',

@@ -1,11 +1,11 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Avatar from '../helpers/avatar.js';
-import Format from '../helpers/format.js';
-import RoomList from '../models/room_list.js';
-import MemberList from '../models/member_list.js';
-import MessageView from './message_view.js';
-import AttachmentView from './attachment_view.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Avatar from 'helpers/avatar.js';
+import Format from 'helpers/format.js';
+import RoomList from 'models/room_list.js';
+import MemberList from 'models/member_list.js';
+import MessageView from 'views/message_view.js';
+import AttachmentView from 'views/attachment_view.js';
 
 const GROUP_WINDOW_MS = 5 * 60_000;
 

@@ -1,4 +1,4 @@
-import Dom from '../helpers/dom.js';
+import Dom from 'helpers/dom.js';
 
 /** Short-lived messages in a corner, announced to screen readers. */
 export default class ToastView {

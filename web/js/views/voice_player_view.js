@@ -1,6 +1,6 @@
-import Dom from '../helpers/dom.js';
-import Icons from '../helpers/icons.js';
-import Format from '../helpers/format.js';
+import Dom from 'helpers/dom.js';
+import Icons from 'helpers/icons.js';
+import Format from 'helpers/format.js';
 
 /** A voice message: play / pause, the waveform as progress, the time. */
 export default class VoicePlayerView {
