@@ -142,12 +142,7 @@ fn security_headers(router: Router) -> Router {
             HeaderName::from_static("permissions-policy"),
             "camera=(self), microphone=(self), geolocation=()",
         ),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-             media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-             form-action 'self'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, web::APP_POLICY),
     ];
     headers.into_iter().fold(router, |r, (name, value)| {
         r.layer(SetResponseHeaderLayer::if_not_present(

@@ -30,12 +30,15 @@ const VERSION_PLACEHOLDER: &str = "__HEARTH_VERSION__";
 
 const IMPORT_MAP_OPEN: &str = "<script type=\"importmap\">";
 
-/// The page's own `Content-Security-Policy`: the app-wide one (app.rs; keep
-/// the two alike) with `{script_hashes}` where `script-src` lists the inline
-/// scripts it allows.
-const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'{script_hashes}; style-src 'self'; \
+/// The `Content-Security-Policy` of every response (app.rs sets it). The
+/// page itself adds its import map's hash to `script-src` (see
+/// [`page_policy`]).
+pub const APP_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Where the page's inline-script hashes go in [`APP_POLICY`].
+const SCRIPT_SRC: &str = "script-src 'self'";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -112,7 +115,7 @@ fn page_policy(html: &str) -> String {
             format!(" 'sha256-{hash}'")
         })
         .unwrap_or_default();
-    PAGE_POLICY.replace("{script_hashes}", &hashes)
+    APP_POLICY.replacen(SCRIPT_SRC, &format!("{SCRIPT_SRC}{hashes}"), 1)
 }
 
 fn serve_asset(path: &str, cache: &'static str) -> Option<Response> {
