@@ -5,6 +5,8 @@
 //!   [`UploadStore`], [`SecurityStore`], [`SearchStore`],
 //!   [`NotificationStore`]).
 //! - [`records`]: the rows the store reads and writes (not the wire DTOs).
+//! - `sql`: what both SQL backends share — the statements written once, row
+//!   decoding, the product rules — as templates each backend instantiates.
 //! - [`sqlite`]: the default backend (one file, WAL, one writer connection).
 //! - [`postgres`]: the cluster backend (a pool per node; seqs kept by row locks).
 //! - [`transfer`]: copies a SQLite database into PostgreSQL (`hearth migrate-to-postgres`).
@@ -17,6 +19,7 @@
 pub mod error;
 pub mod postgres;
 pub mod records;
+mod sql;
 pub mod sqlite;
 pub mod traits;
 pub mod transfer;

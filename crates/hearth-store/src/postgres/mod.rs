@@ -3,39 +3,49 @@
 //!
 //! Unlike SQLite there is no single writer: concurrency is PostgreSQL's.
 //! What keeps a room's seqs strictly increasing and gap-free across nodes is
-//! [`next_seq`]: `UPDATE rooms SET last_seq = last_seq + 1 … RETURNING` takes
-//! the room's row lock inside the transaction that makes the change, so
-//! changes to one room commit one after another, in seq order, and a rolled
-//! back change hands its seq back. Changes to different rooms never wait for
-//! each other.
+//! `next_seq` (shared: `sql::messages`): `UPDATE rooms SET last_seq =
+//! last_seq + 1 … RETURNING` takes the room's row lock inside the transaction
+//! that makes the change, so changes to one room commit one after another, in
+//! seq order, and a rolled back change hands its seq back. Changes to
+//! different rooms never wait for each other.
 //!
 //! The pool tests each connection before handing it out and gives up after
 //! [`ACQUIRE_TIMEOUT`], so while PostgreSQL restarts requests fail quickly
 //! with [`StoreError::Unavailable`] (503) and work again once it is back,
 //! without restarting Hearth.
 //!
-//! One file per aggregate: `users`, `sessions`, `rooms`, `messages`,
-//! `uploads`, `security`, `search`, `notifications`; `rows` turns rows into
-//! records.
+//! The aggregates' stores are the shared templates of `crate::sql`,
+//! instantiated here with PostgreSQL's `dialect`; what is PostgreSQL's own:
+//! message inserts under the room's row lock (`messages`) and full-text
+//! search over a `tsvector` (`search`).
 
+mod dialect;
 mod messages;
-mod notifications;
-mod rooms;
-mod rows;
 mod search;
-mod security;
-mod sessions;
-mod uploads;
-mod users;
 
 use crate::error::{StoreError, StoreResult};
 use crate::traits::Store;
 use async_trait::async_trait;
-use hearth_protocol::RoomId;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use dialect::*;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+
+/// The database the shared templates run on.
+type Db = Postgres;
+
+crate::sql::users::user_store!(PgStore);
+crate::sql::sessions::session_store!(PgStore);
+crate::sql::rooms::room_store!(PgStore);
+crate::sql::messages::message_store!(PgStore);
+crate::sql::uploads::upload_store!(PgStore);
+crate::sql::security::security_store!(PgStore);
+crate::sql::notifications::notification_store!(PgStore);
+
+/// Serialises registrations, so that "is this the first user?" has one
+/// answer across nodes (an arbitrary constant, private to Hearth's schema).
+const FIRST_USER_LOCK: i64 = 0x4865_6172_7468_0001;
 
 /// How long a request waits for a pooled connection (or a new one) before
 /// the store reports itself unavailable.
@@ -103,8 +113,34 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
+    /// Every node reads and writes through its one pool.
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// Several reads that must agree: one snapshot for all of them.
+    async fn begin_snapshot(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?)
+    }
+
+    /// Takes the registrations lock until `tx` ends.
+    async fn lock_registrations(&self, tx: &mut Transaction<'static, Postgres>) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FIRST_USER_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 }
 
@@ -117,69 +153,5 @@ impl Store for PgStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
-    }
-}
-
-/// Takes the room's next seq (the caller records it as the changed message's
-/// `updated_seq`). `NotFound` if the room does not exist. Must run inside the
-/// transaction that makes the change: the room's row stays locked until it
-/// commits (so seqs commit in order) and a rollback returns the seq.
-async fn next_seq(conn: &mut PgConnection, room: RoomId) -> StoreResult<i64> {
-    sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
-        .bind(room.0)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound)
-}
-
-/// Turns a unique violation of one of the named constraints into
-/// `Conflict(what)`; other errors keep their source. PostgreSQL reports the
-/// constraint (or unique index) by name, so the match is exact.
-fn conflict_or(e: sqlx::Error, rules: &[(&str, &'static str)]) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && db.is_unique_violation()
-        && let Some(constraint) = db.constraint()
-        && let Some((_, what)) = rules.iter().find(|(name, _)| *name == constraint)
-    {
-        return StoreError::Conflict(what);
-    }
-    StoreError::from(e)
-}
-
-/// Whether `e` broke the unique constraint named `name`.
-fn is_unique_violation_of(e: &sqlx::Error, name: &str) -> bool {
-    matches!(e, sqlx::Error::Database(db)
-        if db.is_unique_violation() && db.constraint() == Some(name))
-}
-
-/// `NotFound` when an update by primary key touched nothing.
-fn found(rows_affected: u64) -> StoreResult<()> {
-    if rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-/// Makes `text` match literally inside a `LIKE … ESCAPE '\'` pattern.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_like;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(escape_like("a_b%c\\d"), "a\\_b\\%c\\\\d");
-        assert_eq!(escape_like("plain"), "plain");
     }
 }

@@ -11,11 +11,11 @@
 //! touching the rest of the transaction, and a message with several
 //! statements runs under its own savepoint.
 
-use super::messages::{insert_attachments, insert_mentions, select_by_nonce, select_message};
-use super::rows::attachments_json;
-use super::{from_millis, is_unique_violation_of, millis};
+use super::message_store::{insert_attachments, insert_mentions, select_by_nonce, select_message};
 use crate::error::{StoreError, StoreResult};
 use crate::records::{Inserted, MessageRecord, NewMessage};
+use crate::sql::is_unique_violation_of;
+use crate::sql::values::{Ids, from_millis, millis};
 use sqlx::error::ErrorKind;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashMap;
@@ -282,7 +282,7 @@ async fn insert_row(conn: &mut SqliteConnection, new: &NewMessage) -> Outcome {
     .bind(new.reply_to.map(|id| id.0))
     .bind(new.mentions_room)
     .bind(new.anonymous)
-    .bind(attachments_json(&new.attachments))
+    .bind(Ids::of(&new.attachments, |id| id.0))
     .bind(millis(new.created_at))
     .fetch_optional(&mut *conn)
     .await;

@@ -8,33 +8,39 @@
 //! with `BEGIN IMMEDIATE`, so one that reads before it writes can never fail
 //! to upgrade its lock (e.g. when an admin CLI writes to the same file).
 //!
-//! One file per aggregate: `users`, `sessions`, `rooms`, `messages`, `uploads`,
-//! `security`; `rows` turns rows into records.
+//! The aggregates' stores are the shared templates of `crate::sql`,
+//! instantiated here with SQLite's `dialect`; what is SQLite's own: message
+//! inserts committed in batches (`group_commit`), the one-query reads a
+//! send and a connect make (`reads`), and FTS5 search (`search`).
 
+mod dialect;
 mod group_commit;
-mod messages;
-mod notifications;
-mod rooms;
-mod rows;
+mod reads;
 mod search;
-mod security;
-mod sessions;
-mod uploads;
-mod users;
 
 use crate::error::{StoreError, StoreResult};
+use crate::records::{Inserted, MessageRecord, NewMessage};
 use crate::traits::Store;
 use async_trait::async_trait;
-use hearth_protocol::{RoomId, UserId};
+use dialect::*;
+use hearth_protocol::{RoomId, SessionId, UserId};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
-use time::OffsetDateTime;
-use uuid::Uuid;
+
+/// The database the shared templates run on.
+type Db = Sqlite;
+
+crate::sql::users::user_store!(SqliteStore);
+crate::sql::sessions::session_store!(SqliteStore);
+crate::sql::rooms::room_store!(SqliteStore);
+crate::sql::messages::message_store!(SqliteStore);
+crate::sql::uploads::upload_store!(SqliteStore);
+crate::sql::security::security_store!(SqliteStore);
+crate::sql::notifications::notification_store!(SqliteStore);
 
 /// How long a connection waits for a lock held by another process before
 /// giving up with `SQLITE_BUSY`.
@@ -148,10 +154,36 @@ impl SqliteStore {
         })
     }
 
+    /// Reads go to the read-only connections.
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// A write in one statement goes straight to the writer connection.
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// Starts a write transaction on the writer connection. `BEGIN IMMEDIATE`
     /// takes the write lock up front (see the module docs).
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// A read transaction: in WAL mode, one snapshot until it ends.
+    async fn begin_snapshot(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.reader.begin().await?)
+    }
+
+    /// Registrations already go one at a time: a write transaction holds
+    /// the one write lock.
+    async fn lock_registrations(&self, _tx: &mut Transaction<'static, Sqlite>) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Message inserts go through the group commit.
+    async fn insert_new_message(&self, new: NewMessage) -> StoreResult<Inserted<MessageRecord>> {
+        self.inserts.insert(new).await
     }
 }
 
@@ -168,9 +200,9 @@ impl Store for SqliteStore {
 
     async fn session_with_user(
         &self,
-        id: hearth_protocol::SessionId,
+        id: SessionId,
     ) -> StoreResult<(crate::records::SessionRecord, crate::records::UserRecord)> {
-        sessions::session_with_user(self, id).await
+        reads::session_with_user(&self.reader, id).await
     }
 
     async fn sending_context(
@@ -178,7 +210,7 @@ impl Store for SqliteStore {
         room: RoomId,
         user: UserId,
     ) -> StoreResult<crate::records::SendingContext> {
-        rooms::sending_context(&self.reader, room, user).await
+        reads::sending_context(&self.reader, room, user).await
     }
 }
 
@@ -193,88 +225,9 @@ async fn create_parent_dir(options: &SqliteConnectOptions) -> StoreResult<()> {
     }
 }
 
-/// Takes the room's next seq (the caller records it as the changed message's
-/// `updated_seq`). `NotFound` if the room does not exist. Must run inside the
-/// write transaction that makes the change, so a rollback returns the seq.
-async fn next_seq(conn: &mut SqliteConnection, room: RoomId) -> StoreResult<i64> {
-    sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
-        .bind(room.0)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound)
-}
-
-/// Turns a unique violation into `Conflict(what)` for the first rule whose
-/// needle appears in the violated constraint. SQLite names the columns
-/// (`users.username`) or the expression index (`index 'users_unique_email'`)
-/// in the message; other errors keep their source.
-fn conflict_or(e: sqlx::Error, rules: &[(&str, &'static str)]) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && db.is_unique_violation()
-    {
-        let detail = db.constraint().unwrap_or_else(|| db.message());
-        if let Some((_, what)) = rules.iter().find(|(needle, _)| detail.contains(needle)) {
-            return StoreError::Conflict(what);
-        }
-    }
-    StoreError::from(e)
-}
-
-/// Whether `e` broke a unique constraint that mentions `needle`.
-fn is_unique_violation_of(e: &sqlx::Error, needle: &str) -> bool {
-    matches!(e, sqlx::Error::Database(db)
-        if db.is_unique_violation()
-            && db.constraint().unwrap_or_else(|| db.message()).contains(needle))
-}
-
-/// `NotFound` when an update by primary key touched nothing.
-fn found(rows_affected: u64) -> StoreResult<()> {
-    if rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-/// Most ids bound in one `IN (…)` list. SQLite allows 32766 variables per
-/// statement; smaller chunks keep statements short and the limit far away.
-const IN_LIST_CHUNK: usize = 500;
-
-/// Appends `(?, ?, …)` binding `ids` to `query`.
-fn push_id_list<'a>(query: &mut QueryBuilder<'a, Sqlite>, ids: &[Uuid]) {
-    query.push("(");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    list.push_unseparated(")");
-}
-
-/// Times are stored as unix milliseconds; finer precision is dropped.
-fn millis(t: OffsetDateTime) -> i64 {
-    // Every `OffsetDateTime` (years ±9999) fits in i64 milliseconds.
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn from_millis(ms: i64) -> StoreResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map_err(|e| StoreError::Corrupt(format!("timestamp {ms} out of range: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn millis_round_trip_drops_sub_millisecond_precision() {
-        let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let back = from_millis(millis(t)).ok();
-        assert_eq!(
-            back.map(|b| b.unix_timestamp_nanos()),
-            Some(1_700_000_000_123_000_000)
-        );
-    }
 
     #[tokio::test]
     async fn a_file_database_checkpoints_its_wal_less_often() {
@@ -293,9 +246,36 @@ mod tests {
         assert_eq!(mode, "wal");
     }
 
-    #[test]
-    fn negative_millis_are_before_the_epoch() {
-        assert_eq!(millis(OffsetDateTime::UNIX_EPOCH), 0);
-        assert!(from_millis(-1).is_ok_and(|t| t < OffsetDateTime::UNIX_EPOCH));
+    /// What `sql::rooms::unread_columns!` promises, every connect reading it
+    /// for every room: the unread walk reads the covering `messages_unread`
+    /// index only, and @room mentions come from their partial index (whose
+    /// WHERE the query must spell as migration 0008 does).
+    #[tokio::test]
+    async fn unread_counts_walk_their_indexes() {
+        use sqlx::Row;
+        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
+        let plan: Vec<String> = sqlx::query(concat!(
+            "EXPLAIN QUERY PLAN SELECT ",
+            crate::sql::rooms::unread_columns!(),
+            " FROM members mb WHERE mb.room_id = $1 AND mb.user_id = $2"
+        ))
+        .bind(uuid::Uuid::nil())
+        .bind(uuid::Uuid::nil())
+        .fetch_all(&store.reader)
+        .await
+        .expect("plan")
+        .iter()
+        .map(|row| row.get::<String, _>("detail"))
+        .collect();
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("USING COVERING INDEX messages_unread")),
+            "{plan:#?}"
+        );
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("USING INDEX messages_mentioning_room")),
+            "{plan:#?}"
+        );
     }
 }
