@@ -1,5 +1,12 @@
 //! The storage traits, one per aggregate. Every method is one atomic unit: it
-//! either commits entirely or changes nothing.
+//! either commits entirely or changes nothing, and a read that takes several
+//! queries reads one snapshot (e.g. [`RoomStore::rooms_for_user`]).
+//!
+//! The exceptions, both reads: the default [`Store::session_with_user`] and
+//! [`Store::sending_context`] (which PostgreSQL uses; SQLite overrides both
+//! with one query) are composed of separate reads, each consistent on its
+//! own, that may straddle a write committed between them. Their callers
+//! check permissions against what they read and need no more.
 
 use crate::error::StoreResult;
 use crate::records::*;
@@ -419,7 +426,8 @@ pub trait NotificationStore: Send + Sync {
     /// Moves the watermark from `since` (as [`DigestRecipient::since`]
     /// reported it) to `at`, unless it has moved meanwhile: the node that
     /// gets `true` sends the digest, so two nodes never both do. The default
-    /// is not atomic; backends override it.
+    /// does not check `since` (a store for one node only may keep it); both
+    /// SQL backends override it with one conditional update.
     async fn claim_digest(
         &self,
         user: UserId,

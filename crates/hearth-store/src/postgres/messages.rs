@@ -4,12 +4,12 @@
 
 use super::PgStore;
 use super::message_store::{
-    insert_attachments, insert_mentions, next_seq, select_by_nonce, select_message,
+    bind_new_message, insert_attachments, insert_mentions, next_seq, select_by_nonce,
+    select_message,
 };
 use crate::error::StoreResult;
 use crate::records::{Inserted, MessageRecord, NewMessage};
 use crate::sql::is_unique_violation_of;
-use crate::sql::values::{Ids, Time};
 use crate::traits::MessageStore;
 
 impl PgStore {
@@ -37,24 +37,15 @@ impl PgStore {
         {
             return Ok(Inserted::Existing(existing));
         }
-        let inserted = sqlx::query(
-            "INSERT INTO messages (id, room_id, seq, updated_seq, sender_id, body, nonce, \
-             reply_to, mentions_room, anonymous, attachments, created_at) \
-             VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(new.id.0)
-        .bind(new.room_id.0)
-        .bind(seq)
-        .bind(new.sender_id.0)
-        .bind(&new.body)
-        .bind(&new.nonce)
-        .bind(new.reply_to.map(|id| id.0))
-        .bind(new.mentions_room)
-        .bind(new.anonymous)
-        .bind(Ids::of(&new.attachments, |id| id.0))
-        .bind(Time(new.created_at))
-        .execute(&mut *tx)
-        .await;
+        let insert = sqlx::query(
+            "INSERT INTO messages (id, room_id, sender_id, body, nonce, reply_to, mentions_room, \
+             anonymous, attachments, created_at, seq, updated_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        );
+        let inserted = bind_new_message(insert, &new)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await;
         if let Err(e) = inserted {
             // Unreachable while every writer takes the room lock first, but
             // the unique constraint is the rule: the winner's message is the

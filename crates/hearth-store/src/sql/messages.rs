@@ -297,6 +297,25 @@ macro_rules! message_store {
                 }
             }
 
+            type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+            /// Binds a new message as `$1`…`$10` of the backend's insert:
+            /// id, room, sender, body, nonce, reply_to, mentions_room,
+            /// anonymous, attachments, created_at.
+            pub(super) fn bind_new_message<'q>(query: Query<'q>, new: &'q NewMessage) -> Query<'q> {
+                query
+                    .bind(new.id.0)
+                    .bind(new.room_id.0)
+                    .bind(new.sender_id.0)
+                    .bind(&new.body)
+                    .bind(&new.nonce)
+                    .bind(new.reply_to.map(|id| id.0))
+                    .bind(new.mentions_room)
+                    .bind(new.anonymous)
+                    .bind(Ids::of(&new.attachments, |id| id.0))
+                    .bind(Time(new.created_at))
+            }
+
             /// Takes the room's next seq (the caller records it as the
             /// changed message's `updated_seq`). `NotFound` if the room does
             /// not exist. Must run inside the transaction that makes the

@@ -20,12 +20,11 @@
 //! - on its store: `reader()` and `writer()` (pools for reads and for
 //!   one-statement writes), `begin_write()` (a transaction that may write)
 //!   and `begin_snapshot()` (a read-only transaction on one snapshot);
-//! - its dialect macros, for the few words the two dialects spell
-//!   differently: `message_columns!`, `for_update!`, `skip_locked!`,
-//!   `greatest!`, `least!`, `ids_in!`, `case_insensitive_like!`,
-//!   `byte_order!`, `contains!`;
+//! - its dialect's words (the table in [`dialect`]: `message_columns!`,
+//!   `for_update!`, `greatest!`, …) and its `id_set!($n)`;
 //! - a `dialect` module with the statements that differ as a whole.
 
+pub(crate) mod dialect;
 pub(crate) mod messages;
 pub(crate) mod notifications;
 pub(crate) mod rooms;

@@ -190,9 +190,9 @@ macro_rules! room_store {
                         room_columns!(),
                         " FROM rooms WHERE kind = 'channel' AND NOT archived \
                          AND ($1 = '' OR ",
-                        position!("lower(name)", "lower($1)"),
-                        " > 0) ORDER BY member_count DESC, ",
-                        case_insensitive_order!("name"),
+                        position!(),
+                        "(lower(name), lower($1)) > 0) ORDER BY member_count DESC, lower(name)",
+                        byte_order!(),
                         ", id LIMIT $2"
                     ))
                     .bind(query)

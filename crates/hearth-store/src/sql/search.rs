@@ -163,10 +163,10 @@ macro_rules! search_filters {
                 Some(SearchHas::Link) => {
                     sql.push(concat!(
                         " AND (",
-                        position!("lower(m.body)", "'http://'"),
-                        " > 0 OR ",
-                        position!("lower(m.body)", "'https://'"),
-                        " > 0)"
+                        position!(),
+                        "(lower(m.body), 'http://') > 0 OR ",
+                        position!(),
+                        "(lower(m.body), 'https://') > 0)"
                     ));
                 }
             }

@@ -106,8 +106,8 @@ macro_rules! user_store {
                         case_insensitive_like!(),
                         " $1 ESCAPE '\\' OR display_name ",
                         case_insensitive_like!(),
-                        " $1 ESCAPE '\\') ORDER BY ",
-                        byte_order!("username"),
+                        " $1 ESCAPE '\\') ORDER BY username",
+                        byte_order!(),
                         " LIMIT $2"
                     ))
                     .bind(pattern)

@@ -11,13 +11,15 @@
 //! touching the rest of the transaction, and a message with several
 //! statements runs under its own savepoint.
 
-use super::message_store::{insert_attachments, insert_mentions, select_by_nonce, select_message};
+use super::message_store::{
+    bind_new_message, insert_attachments, insert_mentions, select_by_nonce, select_message,
+};
 use crate::error::{StoreError, StoreResult};
 use crate::records::{Inserted, MessageRecord, NewMessage};
 use crate::sql::is_unique_violation_of;
-use crate::sql::values::{Ids, from_millis, millis};
+use crate::sql::values::{from_millis, millis};
 use sqlx::error::ErrorKind;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -268,24 +270,19 @@ async fn insert_one(conn: &mut SqliteConnection, new: &NewMessage) -> Outcome {
 /// The message row and its seq: the INSERT takes the room's next seq and
 /// its trigger moves the room past it, so a failed INSERT takes no seq.
 async fn insert_row(conn: &mut SqliteConnection, new: &NewMessage) -> Outcome {
-    let inserted = sqlx::query_scalar::<_, i64>(
+    let insert = sqlx::query(
         "INSERT INTO messages (id, room_id, seq, updated_seq, sender_id, body, nonce, \
          reply_to, mentions_room, anonymous, attachments, created_at) \
-         SELECT ?1, id, last_seq + 1, last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
-         FROM rooms WHERE id = ?2 RETURNING seq",
-    )
-    .bind(new.id.0)
-    .bind(new.room_id.0)
-    .bind(new.sender_id.0)
-    .bind(&new.body)
-    .bind(&new.nonce)
-    .bind(new.reply_to.map(|id| id.0))
-    .bind(new.mentions_room)
-    .bind(new.anonymous)
-    .bind(Ids::of(&new.attachments, |id| id.0))
-    .bind(millis(new.created_at))
-    .fetch_optional(&mut *conn)
-    .await;
+         SELECT $1, id, last_seq + 1, last_seq + 1, $3, $4, $5, $6, $7, $8, $9, $10 \
+         FROM rooms WHERE id = $2 RETURNING seq",
+    );
+    let inserted = match bind_new_message(insert, new)
+        .fetch_optional(&mut *conn)
+        .await
+    {
+        Ok(Some(row)) => row.try_get::<i64, _>("seq").map(Some),
+        other => other.map(|_| None),
+    };
     let seq = match inserted {
         Ok(Some(seq)) => seq,
         Ok(None) => return Ok(Err(StoreError::NotFound)),
