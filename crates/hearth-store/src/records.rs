@@ -241,7 +241,7 @@ pub const MAX_DISTINCT_REACTIONS: i64 = 20;
 
 /// Unread counts stop here (clients show "99+"): counting walks the unread
 /// messages, and a connect reads every room's count. Must match the `LIMIT`
-/// in the backends' `unread_columns!`.
+/// in `unread_columns!` (`sql/rooms.rs`), written once for both backends.
 pub const MAX_UNREAD_COUNT: i64 = 100;
 
 /// An uploaded file as the store knows it; the bytes live in blob storage

@@ -18,11 +18,16 @@
 //!
 //! - `Db`: its `sqlx::Database`;
 //! - on its store: `reader()` and `writer()` (pools for reads and for
-//!   one-statement writes), `begin_write()` (a transaction that may write)
-//!   and `begin_snapshot()` (a read-only transaction on one snapshot);
+//!   one-statement writes), `begin_write()` (a transaction that may write),
+//!   `begin_snapshot()` (a read-only transaction on one snapshot), and what
+//!   it does its own way: `lock_registrations(tx)` (so that one first user
+//!   becomes admin) and `insert_new_message(new)` (sequence allocation);
 //! - its dialect's words (the table in [`dialect`]: `message_columns!`,
 //!   `for_update!`, `greatest!`, …) and its `id_set!($n)`;
 //! - a `dialect` module with the statements that differ as a whole.
+//!
+//! Each template expands to a private module that imports the invoking
+//! module's names (`use super::*`), so its code reads like any other.
 
 pub(crate) mod dialect;
 pub(crate) mod messages;
