@@ -15,7 +15,7 @@
 /// invoking module provides, here also `reaction_position!`).
 macro_rules! message_store {
     ($Store:ident) => {
-        pub(super) mod message_store {
+        mod message_store {
             use super::*;
             use hearth_protocol::{MessageId, RoomId, UploadId, UserId};
             use sqlx::Executor;
