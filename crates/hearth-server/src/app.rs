@@ -62,28 +62,28 @@ impl AppState {
     pub async fn build(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = hearth_store::open_with(
-            &config.database_url,
+            &config.database_url(),
             hearth_store::OpenOptions {
-                sqlite_synchronous_full: config.sqlite_sync_full,
-                postgres_max_connections: config.database_max_connections,
+                sqlite_synchronous_full: config.database.sqlite_sync_full,
+                postgres_max_connections: Some(config.database.max_connections),
             },
         )
         .await?;
-        let secret = match &config.jwt_secret {
+        let secret = match &config.auth.jwt_secret {
             Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
             Some(_) => anyhow::bail!("jwt_secret must be at least 32 characters"),
             None => load_or_create_secret(&config.data_dir.join("jwt.key"))?,
         };
         let hub = Hub::new();
-        let revoked = Arc::new(RevokedSessions::new(config.access_token_ttl));
-        let cluster = match &config.redis {
+        let revoked = Arc::new(RevokedSessions::new(config.auth.access_token_ttl));
+        let cluster = match config.cluster.as_ref() {
             Some(redis) => Some(
                 crate::bus::Cluster::start(
                     redis,
                     hub.clone(),
                     store.clone(),
                     revoked.clone(),
-                    config.presence_room_limit,
+                    config.limits.presence_room_limit,
                 )
                 .await?,
             ),
@@ -93,7 +93,11 @@ impl AppState {
             Some(c) => Events::new(c.bus.clone()),
             None => Events::new(Arc::new(LocalBus::new(hub.clone()))),
         };
-        let presence = Presence::new(events.clone(), store.clone(), config.presence_room_limit);
+        let presence = Presence::new(
+            events.clone(),
+            store.clone(),
+            config.limits.presence_room_limit,
+        );
         let mut limits = RateLimits::new(&config);
         if let Some(c) = &cluster {
             presence.set_shared(c.presence.clone());
@@ -110,7 +114,7 @@ impl AppState {
                 limits: limits.clone(),
                 media: media.clone(),
                 presence,
-                tokens: TokenKeys::new(&secret, config.access_token_ttl),
+                tokens: TokenKeys::new(&secret, config.auth.access_token_ttl),
                 revoked,
                 totp_sealer: SecretSealer::new(&secret),
                 mailer: config.smtp.as_ref().map(Mailer::new).transpose()?,
@@ -189,7 +193,7 @@ fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub fn router(state: AppState) -> Router {
     let api = api::router()
         .route("/gateway", axum::routing::get(gateway::upgrade))
-        .layer(DefaultBodyLimit::max(state.config.max_json_bytes));
+        .layer(DefaultBodyLimit::max(state.config.limits.max_json_bytes));
     let app = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", axum::routing::get(api::health::healthz))

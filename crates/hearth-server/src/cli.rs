@@ -2,10 +2,12 @@
 //! commands under `hearth user`.
 
 use crate::app::AppState;
-use crate::config::{Config, Settings};
+use crate::config::{self, Config, name_the_setting};
 use crate::service::accounts::NewAccount;
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use hearth_store::StoreError;
+use std::ffi::OsString;
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -16,15 +18,19 @@ use std::path::PathBuf;
     about = "Hearth: self-hosted real-time chat in one binary.",
     long_about = "Hearth: self-hosted real-time chat in one binary.\n\n\
         Settings come from flags, HEARTH_* environment variables, or a TOML file \
-        (--config), in that order of precedence. TOML keys are the flag names with \
-        '_' for '-', e.g. bind = \"0.0.0.0:8080\"."
+        (--config), in that order of precedence. TOML keys sit in the sections below \
+        (e.g. [limits] send_burst = 30), except the server's own (bind = \"0.0.0.0:8080\"); \
+        the README's table lists each setting's key."
 )]
 pub struct Cli {
     /// A TOML settings file
-    #[arg(long, global = true, env = "HEARTH_CONFIG")]
+    #[arg(long, env = "HEARTH_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
-    pub settings: Settings,
+    pub settings: Config,
+    /// What the settings file should change (keys of earlier versions).
+    #[arg(skip)]
+    pub file_warnings: Vec<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -100,14 +106,54 @@ pub enum UserCommand {
 }
 
 impl Cli {
-    /// Flags and environment over the TOML file over defaults.
-    pub fn resolve_config(&self) -> anyhow::Result<Config> {
-        let file = match &self.config {
-            Some(path) => Settings::from_toml_file(path)?,
-            None => Settings::default(),
-        };
-        Ok(self.settings.clone().over(file).resolve())
+    /// Flags over `HEARTH_*` variables over the `--config` file over the
+    /// defaults; a refused value names its setting.
+    pub fn load() -> Result<Cli, clap::Error> {
+        Self::load_from(std::env::args_os().collect(), command)
     }
+
+    /// As `load`, without the process environment (which the tests share).
+    #[cfg(test)]
+    pub(crate) fn load_without_env(args: Vec<&str>) -> Result<Cli, clap::Error> {
+        let args = args.into_iter().map(OsString::from).collect();
+        Self::load_from(args, || command().mut_args(|arg| arg.env(None)))
+    }
+
+    /// Parses `args` with `command`; when they name a settings file, parses
+    /// them again with the file's values as the settings' defaults (which
+    /// flags and variables override, as they override the built-in ones).
+    fn load_from(args: Vec<OsString>, command: fn() -> clap::Command) -> Result<Cli, clap::Error> {
+        let parse = |mut command: clap::Command| {
+            command
+                .try_get_matches_from_mut(&args)
+                .and_then(|matches| Cli::from_arg_matches(&matches))
+                .map_err(|e| name_the_setting(e, &command))
+        };
+        let cli = parse(command())?;
+        let Some(path) = &cli.config else {
+            return Ok(cli);
+        };
+        let file = config::file::read(path, &config::settings_command())
+            .map_err(|e| clap::Error::raw(ErrorKind::Io, format!("{e}\n")))?;
+        let mut with_file = command();
+        for (id, value) in file.values {
+            with_file = with_file.mut_arg(id, |arg| arg.default_value(value));
+        }
+        let mut cli = parse(with_file)?;
+        cli.file_warnings = file.warnings;
+        Ok(cli)
+    }
+}
+
+/// The command line. Every setting may also follow the subcommand
+/// (`hearth serve --bind …`), and shows its value as `<SEND_BURST>` rather
+/// than as its id (`limits.send_burst`).
+fn command() -> clap::Command {
+    Cli::command().mut_args(|arg| {
+        let id = arg.get_id().as_str();
+        let name = id.rsplit('.').next().unwrap_or(id).to_ascii_uppercase();
+        arg.global(true).value_name(name)
+    })
 }
 
 fn password_from(arg: Option<String>) -> anyhow::Result<String> {

@@ -1,19 +1,22 @@
 //! `hearth`: parse the command line, then serve, migrate or administer.
 
-use clap::Parser;
 use hearth_server::cli::{Cli, Command};
 use hearth_server::{AppState, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     return_large_allocations_to_the_os();
-    let cli = Cli::parse();
-    let config = cli.resolve_config()?;
+    let Cli {
+        settings: config,
+        command,
+        file_warnings,
+        ..
+    } = Cli::load().unwrap_or_else(|e| e.exit());
     telemetry::init(config.log_format);
-    for warning in config.warnings() {
+    for warning in file_warnings.into_iter().chain(config.warnings()) {
         tracing::warn!("{warning}");
     }
-    match cli.command {
+    match command {
         None | Some(Command::Serve) => {
             let state = AppState::build(config.clone()).await?;
             let listener = tokio::net::TcpListener::bind(config.bind).await?;

@@ -37,15 +37,15 @@ impl RateLimits {
     }
 
     pub fn new(config: &Config) -> Self {
-        let auth = Quota::per_minute(nz(config.auth_rate_per_minute))
-            .allow_burst(nz(config.auth_rate_per_minute));
-        let send =
-            Quota::per_second(nz(config.send_rate_per_second)).allow_burst(nz(config.send_burst));
+        let auth = Quota::per_minute(nz(config.limits.auth_rate_per_minute))
+            .allow_burst(nz(config.limits.auth_rate_per_minute));
+        let send = Quota::per_second(nz(config.limits.send_rate_per_second))
+            .allow_burst(nz(config.limits.send_burst));
         Self {
             auth: DefaultKeyedRateLimiter::keyed(auth),
             send: DefaultKeyedRateLimiter::keyed(send),
             clock: DefaultClock::default(),
-            auth_per_minute: config.auth_rate_per_minute,
+            auth_per_minute: config.limits.auth_rate_per_minute,
             shared: None,
         }
     }

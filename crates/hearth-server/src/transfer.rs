@@ -13,7 +13,7 @@ use futures_util::TryStreamExt;
 /// Copies `from` (default: the configured SQLite database) into the empty
 /// PostgreSQL database `to`, then the blobs to S3 when one is configured.
 pub async fn run(config: &Config, from: Option<String>, to: &str) -> anyhow::Result<()> {
-    let from = from.unwrap_or_else(|| config.database_url.clone());
+    let from = from.unwrap_or_else(|| config.database_url());
     anyhow::ensure!(
         from.starts_with("sqlite:"),
         "--from must be a sqlite:// URL (got {:?})",

@@ -27,7 +27,7 @@ pub async fn send_message(
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let send = SendMessage {
         nonce: req.nonce.as_deref().map(Nonce::parse).transpose()?,
-        body: MessageBody::parse(&req.body, state.config.max_message_chars)?,
+        body: MessageBody::parse(&req.body, state.config.limits.max_message_chars)?,
         reply_to: req.reply_to,
         attachments: req.attachments,
         anonymous: req.anonymous,
@@ -109,7 +109,7 @@ pub async fn edit_message(
                 auth.user_id,
                 id,
                 message_id,
-                MessageBody::parse(&req.body, state.config.max_message_chars)?,
+                MessageBody::parse(&req.body, state.config.limits.max_message_chars)?,
             )
             .await?,
     ))

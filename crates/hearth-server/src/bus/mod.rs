@@ -18,7 +18,7 @@ pub mod ratelimit;
 pub mod redis;
 pub mod resync;
 
-use crate::config::RedisSettings;
+use crate::config::ClusterSettings;
 use crate::hub::Hub;
 use crate::revocation::RevokedSessions;
 use hearth_store::Store;
@@ -48,13 +48,16 @@ impl Cluster {
     /// a little for the subscription, so a node that answers ready receives
     /// other nodes' events; if Redis is down it starts anyway, unready.
     pub async fn start(
-        settings: &RedisSettings,
+        settings: &ClusterSettings,
         hub: Arc<Hub>,
         store: Arc<dyn Store>,
         revoked: Arc<RevokedSessions>,
         presence_room_limit: u32,
     ) -> anyhow::Result<Arc<Cluster>> {
-        let link = Arc::new(link::RedisLink::new(&settings.url, &settings.prefix)?);
+        let link = Arc::new(link::RedisLink::new(
+            &settings.redis_url,
+            &settings.redis_prefix,
+        )?);
         let (stop, stopped) = watch::channel(false);
         let resyncer = resync::Resyncer::new(hub.clone(), store.clone());
         tokio::spawn(resyncer.clone().run({
@@ -83,7 +86,7 @@ impl Cluster {
         }
         tracing::info!(
             node_id = %settings.node_id,
-            prefix = %settings.prefix,
+            prefix = %settings.redis_prefix,
             "cluster mode: events, presence and login limits go through Redis"
         );
         Ok(Arc::new(Cluster {

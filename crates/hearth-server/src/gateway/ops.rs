@@ -49,7 +49,8 @@ impl<'a> Connection<'a> {
     /// `gateway_ops_per_second`, with two seconds' worth at once, on the
     /// node's shared clock.
     fn limiter(state: &AppState) -> DefaultDirectRateLimiter {
-        let rate = NonZeroU32::new(state.config.gateway_ops_per_second).unwrap_or(NonZeroU32::MIN);
+        let rate =
+            NonZeroU32::new(state.config.limits.gateway_ops_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
         DefaultDirectRateLimiter::direct_with_clock(
             Quota::per_second(rate).allow_burst(burst),
@@ -121,7 +122,7 @@ impl<'a> Connection<'a> {
                 attachments,
                 anonymous,
             } => {
-                let max_chars = self.state.config.max_message_chars;
+                let max_chars = self.state.config.limits.max_message_chars;
                 let parsed = Nonce::parse(&nonce).and_then(|n| {
                     Ok(SendMessage {
                         body: MessageBody::parse(&body, max_chars)?,

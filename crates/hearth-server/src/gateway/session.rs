@@ -71,7 +71,7 @@ pub fn run(socket: WebSocket, state: Box<AppState>) -> impl Future<Output = ()> 
 }
 
 async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Box<AppState>) {
-    let auth_timeout = state.config.gateway_auth_timeout;
+    let auth_timeout = state.config.limits.gateway_auth_timeout;
     // The phases before the read loop are boxed: a task is as big as its
     // largest state, and it keeps that size for the session's life.
     let authenticated =
@@ -111,7 +111,7 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
         identity.user_id,
         identity.session_id,
         rooms,
-        state.config.session_queue,
+        state.config.limits.session_queue,
     );
     let (ready, peers) = match Box::pin(ready_frame(&state, identity, connected.user)).await {
         Ok(r) => r,

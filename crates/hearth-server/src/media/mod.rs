@@ -56,14 +56,14 @@ impl Media {
     /// Local disk under `DATA_DIR/uploads`, or S3 when a bucket is configured.
     pub fn new(config: &Config) -> anyhow::Result<Media> {
         let root = config.data_dir.join("uploads");
-        let blobs: Arc<dyn BlobStore> = match &config.s3 {
+        let blobs: Arc<dyn BlobStore> = match config.s3.as_ref() {
             Some(s3) => Arc::new(s3::S3Blobs::new(s3)?),
             None => Arc::new(local::LocalBlobs::new(root.clone())),
         };
         Ok(Self::with_blobs(
             blobs,
             root.join("tmp"),
-            config.max_upload_bytes,
+            config.limits.max_upload_bytes,
         ))
     }
 

@@ -108,7 +108,7 @@ impl WebPush {
             keys,
             subject: vapid_subject(config),
             client,
-            allow_http: config.push_allow_http,
+            allow_http: config.internal.push_allow_http,
         })
     }
 
@@ -184,7 +184,7 @@ fn vapid_subject(config: &Config) -> String {
     });
     match address {
         Some(a) if a.contains('@') => format!("mailto:{a}"),
-        _ => config.public_url.clone(),
+        _ => config.public_url(),
     }
 }
 
@@ -197,7 +197,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::defaults();
         config.data_dir = dir.path().to_path_buf();
-        config.push_allow_http = allow_http;
+        config.internal.push_allow_http = allow_http;
         (WebPush::new(&config).unwrap(), dir)
     }
 
@@ -241,8 +241,8 @@ mod tests {
     #[test]
     fn the_subject_is_the_sender_address_or_the_public_url() {
         let mut config = Config::defaults();
-        assert_eq!(vapid_subject(&config), config.public_url);
-        config.smtp = Some(crate::config::SmtpSettings {
+        assert_eq!(vapid_subject(&config), config.public_url());
+        *config.smtp = Some(crate::config::SmtpSettings {
             url: "smtp://127.0.0.1:25".into(),
             from: "Hearth <hearth@example.org>".into(),
         });

@@ -112,8 +112,8 @@ impl Services {
             revoked,
             events.clone(),
             hub.clone(),
-            config.refresh_token_ttl,
-            config.session_touch_interval,
+            config.auth.refresh_token_ttl,
+            config.internal.session_touch_interval,
         );
         let credentials = credentials::Credentials::new(lockout.clone());
         let two_factor =
@@ -121,7 +121,7 @@ impl Services {
         let email_links = email_links::EmailLinkService::new(
             store.clone(),
             mailer.clone(),
-            config.public_url.clone(),
+            config.public_url(),
             sessions.clone(),
             lockout.clone(),
             limits.clone(),
@@ -169,15 +169,15 @@ impl Services {
             uploads.clone(),
             lockout,
             limits,
-            config.registration,
-            config.invite_code.clone(),
+            config.auth.registration,
+            config.auth.invite_code.clone(),
         );
         let digests = digest::DigestService::new(
             store.clone(),
             mailer,
             hub.clone(),
             presence.clone(),
-            config.public_url.clone(),
+            config.public_url(),
             config.email_digest_after,
         );
         let typing = typing::TypingService::new(hub.clone(), events.clone());
@@ -186,7 +186,7 @@ impl Services {
             store,
             sessions.clone(),
             presence.clone(),
-            config.presence_room_limit,
+            config.limits.presence_room_limit,
         );
         Services {
             accounts,

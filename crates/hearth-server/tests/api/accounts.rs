@@ -244,7 +244,7 @@ async fn logout_ends_the_session() {
 
 #[tokio::test]
 async fn bad_and_expired_tokens_are_401() {
-    let app = spawn_app_with(|c| c.access_token_ttl = std::time::Duration::from_secs(0)).await;
+    let app = spawn_app_with(|c| c.auth.access_token_ttl = std::time::Duration::from_secs(0)).await;
     let alice = app.register("alice").await;
     // A zero lifetime token is expired at once (no leeway).
     let (s, b) = app.get("/api/v1/users/me", &alice.token).await;
@@ -318,7 +318,7 @@ async fn profile_edit_and_user_lookup() {
 #[tokio::test]
 async fn closed_and_invite_only_registration() {
     let app =
-        spawn_app_with(|c| c.registration = hearth_server::config::Registration::Closed).await;
+        spawn_app_with(|c| c.auth.registration = hearth_server::config::Registration::Closed).await;
     let (s, b) = app
         .request(
             Method::POST,
@@ -331,8 +331,8 @@ async fn closed_and_invite_only_registration() {
     assert_eq!(error_code(&b), ErrorCode::RegistrationClosed);
 
     let app = spawn_app_with(|c| {
-        c.registration = hearth_server::config::Registration::Invite;
-        c.invite_code = Some("letmein".into());
+        c.auth.registration = hearth_server::config::Registration::Invite;
+        c.auth.invite_code = Some("letmein".into());
     })
     .await;
     let (s, _) = app

@@ -54,13 +54,13 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     let mut c = Config::defaults();
     c.bind = "127.0.0.1:0".parse().unwrap();
     c.data_dir = dir.to_path_buf();
-    c.database_url = format!("sqlite://{}", dir.join("hearth.db").display());
-    c.sqlite_sync_full = false;
-    c.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
-    c.auth_rate_per_minute = 100_000;
-    c.send_rate_per_second = 100_000;
-    c.send_burst = 100_000;
-    c.gateway_ops_per_second = 100_000;
+    c.database.url = Some(format!("sqlite://{}", dir.join("hearth.db").display()));
+    c.database.sqlite_sync_full = false;
+    c.auth.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+    c.limits.auth_rate_per_minute = 100_000;
+    c.limits.send_rate_per_second = 100_000;
+    c.limits.send_burst = 100_000;
+    c.limits.gateway_ops_per_second = 100_000;
     c.shutdown_grace = Duration::from_secs(2);
     c
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn login_is_rate_limited_per_ip_with_retry_after() {
-    let app = spawn_app_with(|c| c.auth_rate_per_minute = 3).await;
+    let app = spawn_app_with(|c| c.limits.auth_rate_per_minute = 3).await;
     let mut last = None;
     for _ in 0..4 {
         let res = app
@@ -31,8 +31,8 @@ async fn login_is_rate_limited_per_ip_with_retry_after() {
 #[tokio::test]
 async fn sends_are_rate_limited_per_user_but_resends_of_stored_nonces_pass() {
     let app = spawn_app_with(|c| {
-        c.send_rate_per_second = 1;
-        c.send_burst = 3;
+        c.limits.send_rate_per_second = 1;
+        c.limits.send_burst = 3;
     })
     .await;
     let alice = app.register("alice").await;

@@ -19,3 +19,4 @@ mod notifications;
 mod rooms;
 mod search;
 mod security;
+mod settings;

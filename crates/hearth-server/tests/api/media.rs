@@ -288,7 +288,7 @@ async fn identical_bytes_are_stored_once_under_two_upload_ids() {
 
 #[tokio::test]
 async fn uploads_over_the_size_limit_are_refused_with_413() {
-    let app = spawn_app_with(|c| c.max_upload_bytes = 4096).await;
+    let app = spawn_app_with(|c| c.limits.max_upload_bytes = 4096).await;
     let alice = app.register("alice").await;
     let (s, b) = upload_with(&app, &alice, "ok.bin", &[7u8; 4096], &[]).await;
     assert_eq!(s, StatusCode::CREATED, "exactly the limit is fine: {b}");
@@ -995,7 +995,7 @@ async fn the_s3_backend_stores_serves_and_sweeps_blobs() {
     );
     let endpoint = s3.endpoint.clone();
     let app = spawn_app_with(move |c| {
-        c.s3 = Some(hearth_server::config::S3Settings {
+        *c.s3 = Some(hearth_server::config::S3Settings {
             bucket: bucket.to_string(),
             endpoint: Some(endpoint),
             region: "us-east-1".to_string(),

@@ -398,7 +398,7 @@ async fn until_offline(app: &TestApp, user: &TestUser) {
 
 #[tokio::test]
 async fn pushes_are_encrypted_for_the_subscriber_and_signed_with_vapid() {
-    let app = spawn_app_with(|c| c.push_allow_http = true).await;
+    let app = spawn_app_with(|c| c.internal.push_allow_http = true).await;
     let mut service = push_service().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
@@ -489,7 +489,7 @@ async fn pushes_are_encrypted_for_the_subscriber_and_signed_with_vapid() {
 
 #[tokio::test]
 async fn a_subscription_the_push_service_calls_gone_is_removed() {
-    let app = spawn_app_with(|c| c.push_allow_http = true).await;
+    let app = spawn_app_with(|c| c.internal.push_allow_http = true).await;
     let mut service = push_service().await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
@@ -643,8 +643,8 @@ fn digests(sink: &SmtpSink) -> Vec<crate::smtp_sink::Mail> {
 async fn offline_users_get_a_digest_of_unread_mentions_and_dms_by_email() {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(|c| {
-        c.smtp = Some(sink.settings());
-        c.public_url = "https://chat.example".into();
+        *c.smtp = Some(sink.settings());
+        c.public_url = Some("https://chat.example".into());
         c.email_digest_after = std::time::Duration::from_secs(15 * 60);
     })
     .await;

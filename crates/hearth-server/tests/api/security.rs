@@ -247,8 +247,8 @@ async fn the_totp_secret_is_sealed_in_the_store() {
 async fn password_reset_by_email_link_signs_out_everywhere() {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(|c| {
-        c.smtp = Some(sink.settings());
-        c.public_url = "http://chat.example.org".into();
+        *c.smtp = Some(sink.settings());
+        c.public_url = Some("http://chat.example.org".into());
     })
     .await;
     let alice = register_with_email(&app, "alice", "alice@example.org").await;
@@ -341,7 +341,7 @@ async fn password_reset_by_email_link_signs_out_everywhere() {
 #[tokio::test]
 async fn reset_links_are_limited_per_account() {
     let sink = SmtpSink::start().await;
-    let app = spawn_app_with(|c| c.smtp = Some(sink.settings())).await;
+    let app = spawn_app_with(|c| *c.smtp = Some(sink.settings())).await;
     let alice = register_with_email(&app, "alice", "alice@example.org").await;
     for _ in 0..5 {
         let (status, _) = app
@@ -404,7 +404,7 @@ async fn without_smtp_email_flows_answer_email_disabled() {
 #[tokio::test]
 async fn email_addresses_are_verified_by_link() {
     let sink = SmtpSink::start().await;
-    let app = spawn_app_with(|c| c.smtp = Some(sink.settings())).await;
+    let app = spawn_app_with(|c| *c.smtp = Some(sink.settings())).await;
     let alice = register_with_email(&app, "alice", "alice@example.org").await;
     assert_eq!(me(&app, &alice).await.email_verified, Some(false));
     // Registration mailed a link; asking again mails another.
@@ -528,7 +528,8 @@ async fn sessions_are_listed_and_revoked_one_at_a_time_or_all_others() {
 #[tokio::test]
 async fn connecting_the_gateway_marks_the_session_active() {
     // Connects record activity once a minute at most; here, every time.
-    let app = spawn_app_with(|c| c.session_touch_interval = std::time::Duration::ZERO).await;
+    let app =
+        spawn_app_with(|c| c.internal.session_touch_interval = std::time::Duration::ZERO).await;
     let alice = app.register("alice").await;
     let last_active = || async {
         let sessions: Vec<SessionInfo> = app.get_ok("/api/v1/sessions", &alice.token).await;
@@ -592,7 +593,7 @@ async fn changing_the_password_ends_the_other_sessions() {
 #[tokio::test]
 async fn repeated_failed_logins_lock_the_account_with_retry_after() {
     // The per-IP limit is high in tests: only the per-account lock answers 429.
-    let app = spawn_app_with(|c| c.auth_rate_per_minute = 100_000).await;
+    let app = spawn_app_with(|c| c.limits.auth_rate_per_minute = 100_000).await;
     app.register("alice").await;
     app.register("bob").await;
     let attempt = |username: &str, password: &str| {

@@ -19,7 +19,10 @@ fn current_minute() -> u64 {
 /// failed logins and of the good ones.
 async fn six_attempts_then_one_per_node() -> (Vec<(StatusCode, String)>, Vec<(StatusCode, String)>)
 {
-    let cluster = spawn_cluster_with(ClusterSetup::nodes(3), |c| c.auth_rate_per_minute = 6).await;
+    let cluster = spawn_cluster_with(ClusterSetup::nodes(3), |c| {
+        c.limits.auth_rate_per_minute = 6
+    })
+    .await;
     cluster.node(0).register("alice").await;
     let mut failed = Vec::new();
     for i in 0..5 {

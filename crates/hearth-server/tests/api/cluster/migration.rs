@@ -124,7 +124,7 @@ async fn a_sqlite_install_moves_to_postgres_with_everything() {
         .expect("migrate-to-postgres");
     let data_dir = config.data_dir.clone();
     let moved = spawn_app_with(|c| {
-        c.database_url = db.url();
+        c.database.url = Some(db.url());
         c.data_dir = data_dir;
     })
     .await;

@@ -11,7 +11,7 @@ async fn requests_fail_with_503_while_postgres_is_away_and_recover() {
     let db = TestDatabase::create().await;
     let mut relay = PgRelay::start(0).await;
     let url = relay.relayed(&db.url());
-    let node = spawn_app_with(|c| c.database_url = url.clone()).await;
+    let node = spawn_app_with(|c| c.database.url = Some(url.clone())).await;
     let alice = node.register("alice").await;
     let room = node
         .create_room(&alice, RoomKind::Group, "notes", &[])

@@ -10,7 +10,7 @@
 
 use crate::helpers::*;
 use hearth_server::Config;
-use hearth_server::config::RedisSettings;
+use hearth_server::config::ClusterSettings;
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
 
@@ -187,11 +187,11 @@ pub async fn spawn_cluster_with(
     let mut nodes = Vec::with_capacity(setup.nodes);
     for i in 0..setup.nodes {
         let node = spawn_app_with(|c| {
-            c.database_url = db.url();
-            c.database_max_connections = Some(6);
-            c.redis = Some(RedisSettings {
-                url: setup.redis_url.clone(),
-                prefix: prefix.clone(),
+            c.database.url = Some(db.url());
+            c.database.max_connections = 6;
+            *c.cluster = Some(ClusterSettings {
+                redis_url: setup.redis_url.clone(),
+                redis_prefix: prefix.clone(),
                 node_id: format!("node{i}"),
                 presence_ttl: setup.presence_ttl,
             });

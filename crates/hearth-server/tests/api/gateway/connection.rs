@@ -38,7 +38,7 @@ async fn ready_describes_the_user_their_rooms_and_the_heartbeat() {
 /// under the harness's own 10 s timeouts, which run on the same clock.)
 #[tokio::test]
 async fn no_auth_frame_in_time_closes_with_4001() {
-    let app = spawn_app_with(|c| c.gateway_auth_timeout = Duration::from_secs(5)).await;
+    let app = spawn_app_with(|c| c.limits.gateway_auth_timeout = Duration::from_secs(5)).await;
     tokio::time::pause();
     let started = tokio::time::Instant::now();
     let mut ws = app.ws_raw().await;
@@ -195,7 +195,7 @@ async fn ping_answers_pong_with_the_same_n() {
 
 #[tokio::test]
 async fn an_op_flood_is_rate_limited_then_closed_with_4029() {
-    let app = spawn_app_with(|c| c.gateway_ops_per_second = 5).await;
+    let app = spawn_app_with(|c| c.limits.gateway_ops_per_second = 5).await;
     let alice = app.register("alice").await;
     let mut ws = app.ws(&alice).await;
     for n in 0..100u64 {
@@ -215,7 +215,7 @@ async fn an_op_flood_is_rate_limited_then_closed_with_4029() {
 
 #[tokio::test]
 async fn a_short_burst_over_the_rate_is_answered_but_not_disconnected() {
-    let app = spawn_app_with(|c| c.gateway_ops_per_second = 5).await;
+    let app = spawn_app_with(|c| c.limits.gateway_ops_per_second = 5).await;
     let alice = app.register("alice").await;
     let mut ws = app.ws(&alice).await;
     for n in 0..15u64 {

@@ -159,7 +159,7 @@ async fn a_reload_within_the_grace_period_announces_no_offline() {
 /// does not (and does not find it in `ready`), but sees it in the member list.
 #[tokio::test]
 async fn presence_goes_through_small_rooms_only_and_big_rooms_list_it() {
-    let app = spawn_app_with(|c| c.presence_room_limit = 3).await;
+    let app = spawn_app_with(|c| c.limits.presence_room_limit = 3).await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;

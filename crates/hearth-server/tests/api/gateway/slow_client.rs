@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_that_never_reads_is_cut_off_with_4008_while_the_others_keep_receiving() {
-    let app = spawn_app_with(|c| c.session_queue = 16).await;
+    let app = spawn_app_with(|c| c.limits.session_queue = 16).await;
     let sender = app.register("sender").await;
     let reader = app.register("reader").await;
     let sleeper = app.register("sleeper").await;
