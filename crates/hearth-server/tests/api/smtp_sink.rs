@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! let sink = SmtpSink::start().await;
-//! let app = spawn_app_with(|c| c.smtp = Some(sink.settings())).await;
+//! let app = spawn_app_with(|c| *c.smtp = Some(sink.settings())).await;
 //! let mail = sink.expect_mail(|m| m.to.contains(&"a@example.org".into())).await;
 //! let token = mail.link_token("reset-password");
 //! ```
