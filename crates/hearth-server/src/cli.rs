@@ -1,9 +1,9 @@
 //! The command line: `hearth [serve]`, `hearth migrate`, and the admin
 //! commands under `hearth user`.
 
-use crate::app::AppState;
 use crate::config::{self, Config, name_the_setting};
 use crate::service::accounts::NewAccount;
+use crate::state::AppState;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use hearth_store::StoreError;

@@ -2,7 +2,8 @@
 //!
 //! - [`config`], [`cli`], [`telemetry`]: settings, command line, logs;
 //!   [`clock`]: the time grace timers run on.
-//! - [`app`]: shared state, router, serving with graceful shutdown.
+//! - [`state`]: what handlers and sessions are handed, built at start-up.
+//! - [`app`]: the router, serving with graceful shutdown.
 //! - [`api`]: REST handlers (thin), [`gateway`]: WebSocket sessions.
 //! - [`service`]: the rules; [`domain`]: validated values.
 //! - [`hub`]: fan-out to local sessions; [`events`]: the bus in front of it.
@@ -32,10 +33,12 @@ pub mod ratelimit;
 pub mod revocation;
 pub mod service;
 pub mod shutdown;
+pub mod state;
 pub mod tasks;
 pub mod telemetry;
 pub mod transfer;
 pub mod web;
 
-pub use app::{AppState, router, serve};
+pub use app::{router, serve};
 pub use config::Config;
+pub use state::AppState;

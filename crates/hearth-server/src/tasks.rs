@@ -5,9 +5,9 @@
 //! files of interrupted ones; every minute when mail is configured, the
 //! e-mail digests that are due.
 
-use crate::app::AppState;
 use crate::media::cleanup;
 use crate::memory;
+use crate::state::AppState;
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 

@@ -8,8 +8,8 @@
 //! the page's `Content-Security-Policy` allows it, and no other inline script,
 //! by its hash.
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, Uri, header};

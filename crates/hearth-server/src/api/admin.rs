@@ -1,9 +1,9 @@
 //! `/api/v1/admin`: what server admins (`users.is_admin`) may do to accounts.
 
 use crate::api::extract::ApiPath;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hearth_protocol::{ErrorBody, UserId};

@@ -2,10 +2,10 @@
 //! by e-mail link, and e-mail verification. Two-factor is in `totp`.
 
 use crate::api::extract::{ApiJson, ClientIp, user_agent};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::service::sessions::ClientInfo;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -12,11 +12,11 @@
 //! to be shown; message attachments, by contrast, always need the token.
 
 use crate::api::extract::{ApiPath, ApiQuery};
-use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::media::blob::BlobKind;
 use crate::media::serve::{self, CACHE_IMMUTABLE, Served};
 use crate::media::{self};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;

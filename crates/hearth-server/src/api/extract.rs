@@ -2,9 +2,9 @@
 //! `ApiPath`, `ApiQuery`, `ClientIp`, and the caller ([`AuthUser`]) from a
 //! valid `Authorization: Bearer <access token>`.
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::state::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;

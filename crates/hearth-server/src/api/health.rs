@@ -1,6 +1,6 @@
 //! `/healthz` (the process is up) and `/readyz` (the store and bus answer).
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

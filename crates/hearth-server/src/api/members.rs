@@ -1,9 +1,9 @@
 //! `/api/v1/rooms/{id}/members`: list, add, change role or mute, remove or ban.
 
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

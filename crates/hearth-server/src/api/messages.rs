@@ -1,11 +1,11 @@
 //! `/api/v1/rooms/{id}/messages`: send, history, edit, delete, reactions, pins.
 
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::domain::{Emoji, MessageBody, Nonce};
 use crate::error::ApiResult;
 use crate::service::messages::{PageQuery, SendMessage};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -17,8 +17,8 @@ pub mod totp;
 pub mod uploads;
 pub mod users;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};

@@ -3,9 +3,9 @@
 //! (`/api/v1/push/…`). Do-not-disturb is part of `PATCH /users/me`.
 
 use crate::api::extract::{ApiJson, ApiPath};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

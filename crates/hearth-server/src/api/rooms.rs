@@ -2,9 +2,9 @@
 //! read markers.
 
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,10 +1,10 @@
 //! `/api/v1/search`: full-text search over the messages the caller may read.
 
 use crate::api::extract::ApiQuery;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::service::search::SearchParams;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use hearth_protocol::search::{SearchHas, SearchPage};

@@ -1,9 +1,9 @@
 //! `/api/v1/sessions`: the caller's login sessions (devices) and ending them.
 
 use crate::api::extract::ApiPath;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

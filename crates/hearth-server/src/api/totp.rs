@@ -1,9 +1,9 @@
 //! `/api/v1/auth/totp`: two-factor authentication — set up, confirm, turn off.
 
 use crate::api::extract::ApiJson;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

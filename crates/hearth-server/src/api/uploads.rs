@@ -5,12 +5,12 @@
 //! client's CSP allows for images and media).
 
 use crate::api::extract::ApiPath;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::media::blob::BlobKind;
 use crate::media::serve::{self, CACHE_REVALIDATE, Served};
 use crate::media::{self, upload};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};

@@ -1,9 +1,9 @@
 //! `/api/v1/users`: my profile (and deleting my account), user search, one user.
 
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -78,7 +78,7 @@ pub struct Config {
     /// `None`: the server sends no mail.
     #[command(flatten)]
     pub smtp: Optional<SmtpSettings>,
-    /// `Some`: cluster mode (see [`crate::bus`]).
+    /// `Some`: cluster mode (the Redis bus; see docs/operations.md).
     #[command(flatten)]
     pub cluster: Optional<ClusterSettings>,
     /// Not settings: no flag, variable or key reaches these.

@@ -10,7 +10,7 @@ pub mod ops;
 pub mod session;
 mod waves;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;

@@ -2,12 +2,12 @@
 //! REST; replies (`ack`, `pong`, `error`) go through the session's queue so
 //! they stay in order with events.
 
-use crate::app::AppState;
 use crate::domain::{MessageBody, Nonce};
 use crate::error::ApiError;
 use crate::gateway::session::Identity;
 use crate::hub::{Frame, SessionQueue};
 use crate::service::messages::SendMessage;
+use crate::state::AppState;
 use governor::{DefaultDirectRateLimiter, Quota};
 use hearth_protocol::gateway::{
     AckEvent, ClientOp, ErrorEvent, PongEvent, PresenceStatus, ServerEvent, close_code,

@@ -11,10 +11,10 @@
 //!    gets [`CLOSE_TIMEOUT`] to send what is left and the close frame; a
 //!    client that stopped reading has its connection dropped instead.
 
-use crate::app::AppState;
 use crate::gateway::{ops, waves};
 use crate::hub::{Frame, SessionQueue};
 use crate::service::connections::Connected;
+use crate::state::AppState;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hearth_protocol::gateway::{ClientOp, ServerEvent, close_code};
