@@ -6,7 +6,6 @@ use crate::service::accounts::NewAccount;
 use crate::state::AppState;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use hearth_store::StoreError;
 use std::ffi::OsString;
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -178,11 +177,10 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
                 .node
                 .store
                 .user_by_login(&username.to_ascii_lowercase())
-                .await
+                .await?
             {
-                Ok(u) => Ok(u),
-                Err(StoreError::NotFound) => anyhow::bail!("no user named {username:?}"),
-                Err(e) => Err(e.into()),
+                Some(u) => Ok(u),
+                None => anyhow::bail!("no user named {username:?}"),
             }
         }
     };

@@ -103,7 +103,7 @@ impl std::fmt::Display for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => ApiError::not_found("resource"),
+            StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(what) => {
                 ApiError::new(ErrorCode::Conflict, format!("{what} already exists"))
             }

@@ -1,5 +1,6 @@
-//! The store's error type. Backends map unique violations to `Conflict` and
-//! missing rows to `NotFound`; everything else keeps its source.
+//! The store's error type. Backends map unique violations to `Conflict` and a
+//! write on something missing to `NotFound`, naming it; a read that may find
+//! nothing answers `None` instead. Everything else keeps its source.
 
 use thiserror::Error;
 
@@ -7,8 +8,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
+    /// A write found nothing to act on; the string names what was missing
+    /// (e.g. "room", "member", "message").
+    #[error("{0} not found")]
+    NotFound(&'static str),
     /// A uniqueness rule was broken; the string names what (e.g. "username").
     #[error("{0} already exists")]
     Conflict(&'static str),
@@ -31,7 +34,6 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)

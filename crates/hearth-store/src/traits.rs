@@ -39,28 +39,41 @@ pub trait Store:
 
     /// A login session and its user, as a gateway connection authenticates:
     /// one query where a round trip costs more than the read (SQLite).
-    async fn session_with_user(&self, id: SessionId) -> StoreResult<(SessionRecord, UserRecord)> {
-        let session = self.session_by_id(id).await?;
+    /// `None` when either is missing.
+    async fn session_with_user(
+        &self,
+        id: SessionId,
+    ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
+        let Some(session) = self.session_by_id(id).await? else {
+            return Ok(None);
+        };
         let user = self.user_by_id(session.user_id).await?;
-        Ok((session, user))
+        Ok(user.map(|user| (session, user)))
     }
 
     /// What sending a message to `room` as `user` needs: the room, the
     /// user's membership and account, and who wants every message. Composed
     /// of the separate reads here; a backend where a round trip costs more
-    /// than the query (SQLite's worker threads) does it in one.
-    async fn sending_context(&self, room: RoomId, user: UserId) -> StoreResult<SendingContext> {
-        let (room_record, member) = self.room_with_member(room, user).await?;
+    /// than the query (SQLite's worker threads) does it in one. `None` when
+    /// there is no such room.
+    async fn sending_context(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<Option<SendingContext>> {
+        let Some((room_record, member)) = self.room_with_member(room, user).await? else {
+            return Ok(None);
+        };
         let sender = self.users_by_ids(&[user]).await?.pop();
         let notify_all = self
             .members_with_notify_level(room, NotifyLevel::All)
             .await?;
-        Ok(SendingContext {
+        Ok(Some(SendingContext {
             room: room_record,
             member,
             sender,
             notify_all,
-        })
+        }))
     }
 }
 
@@ -69,9 +82,9 @@ pub trait UserStore: Send + Sync {
     /// Creates a user. The very first user of a store becomes admin.
     /// `Conflict("username")` / `Conflict("email")` when taken (case-insensitively).
     async fn create_user(&self, new: NewUser) -> StoreResult<UserRecord>;
-    async fn user_by_id(&self, id: UserId) -> StoreResult<UserRecord>;
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
     /// By username or e-mail address, case-insensitively.
-    async fn user_by_login(&self, login: &str) -> StoreResult<UserRecord>;
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<UserRecord>>;
     /// The users found among `ids`, in no particular order.
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>>;
     /// Active users whose username or display name starts with `prefix`
@@ -98,7 +111,7 @@ pub trait SessionStore: Send + Sync {
     /// Revokes the session whose current or spent refresh token has this hash;
     /// returns it, or `None` if unknown.
     async fn revoke_session_by_refresh(&self, hash: &str) -> StoreResult<Option<SessionRecord>>;
-    async fn session_by_id(&self, id: SessionId) -> StoreResult<SessionRecord>;
+    async fn session_by_id(&self, id: SessionId) -> StoreResult<Option<SessionRecord>>;
     /// Sessions neither revoked nor expired at `now`, newest first.
     async fn list_sessions(
         &self,
@@ -126,14 +139,15 @@ pub trait RoomStore: Send + Sync {
         new: NewRoom,
         members: &[(UserId, Role)],
     ) -> StoreResult<RoomRecord>;
-    async fn room_by_id(&self, id: RoomId) -> StoreResult<RoomRecord>;
+    async fn room_by_id(&self, id: RoomId) -> StoreResult<Option<RoomRecord>>;
     /// The room and `user`'s membership row in it (a banned one included),
-    /// in one read: what every permission check needs.
+    /// in one read: what every permission check needs. `None` when there is
+    /// no such room.
     async fn room_with_member(
         &self,
         room: RoomId,
         user: UserId,
-    ) -> StoreResult<(RoomRecord, Option<MemberRecord>)>;
+    ) -> StoreResult<Option<(RoomRecord, Option<MemberRecord>)>>;
     async fn room_by_dm_key(&self, key: &str) -> StoreResult<Option<RoomRecord>>;
     async fn update_room(&self, id: RoomId, patch: RoomPatch) -> StoreResult<RoomRecord>;
     /// Channels not archived whose name contains `query` (case-insensitively;
@@ -162,7 +176,7 @@ pub trait RoomStore: Send + Sync {
         role: Role,
         now: OffsetDateTime,
     ) -> StoreResult<Inserted<MemberRecord>>;
-    /// Deletes the membership row (also lifts a ban); `NotFound` if there is none.
+    /// Deletes the membership row (also lifts a ban); `NotFound("member")` if there is none.
     async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<()>;
     /// Marks `user` banned in `room` (creating the row if needed).
     async fn ban_member(&self, room: RoomId, user: UserId, now: OffsetDateTime) -> StoreResult<()>;
@@ -191,9 +205,13 @@ pub trait RoomStore: Send + Sync {
 pub trait MessageStore: Send + Sync {
     /// Assigns the room's next seq and stores the message. If the sender already
     /// sent this nonce in this room, returns that message as `Existing` and
-    /// changes nothing. `NotFound` if the room does not exist.
+    /// changes nothing. `NotFound("room")` if the room does not exist.
     async fn insert_message(&self, new: NewMessage) -> StoreResult<Inserted<MessageRecord>>;
-    async fn message_by_id(&self, room: RoomId, id: MessageId) -> StoreResult<MessageRecord>;
+    async fn message_by_id(
+        &self,
+        room: RoomId,
+        id: MessageId,
+    ) -> StoreResult<Option<MessageRecord>>;
     async fn message_by_nonce(
         &self,
         room: RoomId,
@@ -201,7 +219,7 @@ pub trait MessageStore: Send + Sync {
         nonce: &str,
     ) -> StoreResult<Option<MessageRecord>>;
     /// Replaces the body and mentions, sets `edited_at`, takes a new seq.
-    /// `NotFound` for a deleted message.
+    /// `NotFound("message")` for a deleted message.
     async fn edit_message(
         &self,
         room: RoomId,
@@ -215,7 +233,7 @@ pub trait MessageStore: Send + Sync {
     /// or reactions, `deleted`, unpinned), keeping its seq; takes a new seq.
     /// Deleting a tombstone again changes nothing and takes no seq.
     async fn delete_message(&self, room: RoomId, id: MessageId) -> StoreResult<MessageRecord>;
-    /// Takes a new seq when the flag changes. `NotFound` for a deleted message.
+    /// Takes a new seq when the flag changes. `NotFound("message")` for a deleted message.
     async fn set_pinned(
         &self,
         room: RoomId,
@@ -224,7 +242,7 @@ pub trait MessageStore: Send + Sync {
     ) -> StoreResult<MessageRecord>;
     /// Adds a reaction and takes a new seq; `None` if it was already there
     /// (nothing changes). `Limit` past [`MAX_DISTINCT_REACTIONS`] distinct emoji.
-    /// `NotFound` for a deleted message.
+    /// `NotFound("message")` for a deleted message.
     async fn add_reaction(
         &self,
         room: RoomId,
@@ -269,7 +287,7 @@ pub trait MessageStore: Send + Sync {
 pub trait UploadStore: Send + Sync {
     /// Records an upload. `Conflict("upload")` if the id is taken.
     async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
-    async fn upload_by_id(&self, id: UploadId) -> StoreResult<UploadRecord>;
+    async fn upload_by_id(&self, id: UploadId) -> StoreResult<Option<UploadRecord>>;
     /// The uploads found among `ids`, in no particular order.
     async fn uploads_by_ids(&self, ids: &[UploadId]) -> StoreResult<Vec<UploadRecord>>;
     /// Any one upload with these bytes (to reuse what was learnt from them).
@@ -293,15 +311,16 @@ pub trait UploadStore: Send + Sync {
 /// links, deactivation and deletion of accounts.
 #[async_trait]
 pub trait SecurityStore: Send + Sync {
-    /// `NotFound` for an unknown user.
-    async fn totp_state(&self, user: UserId) -> StoreResult<TotpState>;
+    /// `None` for an unknown user.
+    async fn totp_state(&self, user: UserId) -> StoreResult<Option<TotpState>>;
     /// Stores a new secret, not yet enabled (setup may be repeated until
     /// [`SecurityStore::enable_totp`]). `Conflict("totp")` when two-factor is
-    /// already on; `NotFound` for an unknown user.
+    /// already on; `NotFound("user")` for an unknown user.
     async fn set_pending_totp(&self, user: UserId, sealed_secret: &str) -> StoreResult<()>;
     /// Turns two-factor on with the pending secret, records `step` as used,
     /// and replaces every recovery code with `recovery_hashes`, all at once.
-    /// `Conflict("totp")` when already on; `NotFound` when no secret is pending.
+    /// `Conflict("totp")` when already on; `NotFound("totp secret")` when no
+    /// secret is pending.
     async fn enable_totp(
         &self,
         user: UserId,
@@ -347,7 +366,7 @@ pub trait SecurityStore: Send + Sync {
     async fn mark_email_verified(&self, user: UserId, email: &str) -> StoreResult<bool>;
 
     /// Deactivates (or reactivates) an account; its data stays.
-    /// `NotFound` for an unknown user.
+    /// `NotFound("user")` for an unknown user.
     async fn set_deactivated(&self, user: UserId, deactivated: bool) -> StoreResult<()>;
     /// Deletes an account at its owner's request: it is deactivated and loses
     /// its display name (now "deleted user"), bio, status, avatar, e-mail,
@@ -376,7 +395,7 @@ pub trait SearchStore: Send + Sync {
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
     /// Sets the member's level; `None` returns to the room kind's default.
-    /// `NotFound` unless `user` is a member (not banned).
+    /// `NotFound("member")` unless `user` is a member (not banned).
     async fn set_notify_level(
         &self,
         room: RoomId,

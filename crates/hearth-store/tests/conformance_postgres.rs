@@ -180,7 +180,7 @@ async fn two_nodes_share_seqs_and_nonces() {
         .expect("page");
     assert_eq!(all.len(), 30);
     assert_eq!(
-        a.room_by_id(general.id).await.unwrap().last_seq,
+        a.room_by_id(general.id).await.unwrap().unwrap().last_seq,
         30,
         "retries gave their seq back"
     );
@@ -459,8 +459,8 @@ async fn a_sqlite_database_moves_to_postgres_whole() {
     );
     assert!(after.upload_shared_with(photo.id, bob.id).await.unwrap());
     assert_eq!(
-        after.session_by_id(session.id).await.unwrap(),
-        before.session_by_id(session.id).await.unwrap()
+        after.session_by_id(session.id).await.unwrap().unwrap(),
+        before.session_by_id(session.id).await.unwrap().unwrap()
     );
     assert!(matches!(
         after
@@ -470,8 +470,8 @@ async fn a_sqlite_database_moves_to_postgres_whole() {
         RefreshOutcome::Rotated(_)
     ));
     assert_eq!(
-        after.totp_state(alice.id).await.unwrap(),
-        before.totp_state(alice.id).await.unwrap()
+        after.totp_state(alice.id).await.unwrap().unwrap(),
+        before.totp_state(alice.id).await.unwrap().unwrap()
     );
     assert_eq!(after.recovery_codes_left(alice.id).await.unwrap(), 2);
     assert!(
@@ -496,12 +496,24 @@ async fn a_sqlite_database_moves_to_postgres_whole() {
     again.nonce = Some("n-1".to_string());
     assert_eq!(
         after.insert_message(again).await.unwrap(),
-        hearth_store::Inserted::Existing(after.message_by_id(general.id, reply.id).await.unwrap())
+        hearth_store::Inserted::Existing(
+            after
+                .message_by_id(general.id, reply.id)
+                .await
+                .unwrap()
+                .unwrap()
+        )
     );
     let next = send(after, general.id, carol.id, "next").await;
     assert_eq!(
         next.seq,
-        before.room_by_id(general.id).await.unwrap().last_seq + 1
+        before
+            .room_by_id(general.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq
+            + 1
     );
     after
         .add_reaction(general.id, first.id, carol.id, "🚀")

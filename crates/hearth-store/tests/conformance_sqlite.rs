@@ -46,7 +46,8 @@ async fn opens_an_in_memory_database() {
         store
             .message_by_id(general.id, message.id)
             .await
-            .expect("read back"),
+            .expect("read back")
+            .expect("found"),
         message
     );
 }
@@ -71,7 +72,11 @@ async fn creates_missing_directories_and_keeps_data_across_reopen() {
     .await
     .expect("reopen, migrations already applied");
     assert_eq!(
-        store.user_by_id(alice.id).await.expect("still there"),
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("still there")
+            .expect("found"),
         alice
     );
 

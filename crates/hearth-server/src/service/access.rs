@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::permissions::{Action, allows};
 use hearth_protocol::dto::RoomKind;
 use hearth_protocol::{ErrorCode, RoomId, UserId};
-use hearth_store::{MemberRecord, RoomRecord, Store, StoreError, UserRecord};
+use hearth_store::{MemberRecord, RoomRecord, Store, UserRecord};
 use std::sync::Arc;
 
 /// The caller's standing in a room.
@@ -37,22 +37,21 @@ impl RoomAccess {
 
     /// The room, or the "room not found" answer (never a store-level 404).
     pub async fn load_room(&self, room_id: RoomId) -> ApiResult<RoomRecord> {
-        match self.store.room_by_id(room_id).await {
-            Ok(r) => Ok(r),
-            Err(StoreError::NotFound) => Err(room_not_found()),
-            Err(e) => Err(e.into()),
-        }
+        self.store
+            .room_by_id(room_id)
+            .await?
+            .ok_or_else(room_not_found)
     }
 
     /// Loads a room the caller is a member of. A private room the caller is
     /// not in answers 404 (its existence does not leak); a public channel
     /// answers 403.
     pub async fn access(&self, user: UserId, room_id: RoomId) -> ApiResult<Access> {
-        let (room, member) = match self.store.room_with_member(room_id, user).await {
-            Ok(found) => found,
-            Err(StoreError::NotFound) => return Err(room_not_found()),
-            Err(e) => return Err(e.into()),
-        };
+        let (room, member) = self
+            .store
+            .room_with_member(room_id, user)
+            .await?
+            .ok_or_else(room_not_found)?;
         standing(room, member)
     }
 
@@ -71,11 +70,11 @@ impl RoomAccess {
     /// [`RoomAccess::authorize`] for [`Action::Post`], read together with
     /// what the send goes on to need (see `Store::sending_context`).
     pub async fn authorize_send(&self, user: UserId, room_id: RoomId) -> ApiResult<SendAccess> {
-        let context = match self.store.sending_context(room_id, user).await {
-            Ok(context) => context,
-            Err(StoreError::NotFound) => return Err(room_not_found()),
-            Err(e) => return Err(e.into()),
-        };
+        let context = self
+            .store
+            .sending_context(room_id, user)
+            .await?
+            .ok_or_else(room_not_found)?;
         let access = standing(context.room, context.member)?;
         require(&access, Action::Post)?;
         Ok(SendAccess {

@@ -179,11 +179,7 @@ impl AccountService {
         if login.is_empty() || login.len() > 254 || req.password.len() > 1024 {
             return Err(invalid_credentials());
         }
-        let user = match self.store.user_by_login(&login).await {
-            Ok(u) => Some(u),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let user = self.store.user_by_login(&login).await?;
         let key = match &user {
             Some(u) => LockoutKey::Account(u.id),
             None => LockoutKey::Unknown(login),
@@ -229,7 +225,11 @@ impl AccountService {
         auth: AuthUser,
         req: ChangePasswordRequest,
     ) -> ApiResult<()> {
-        let user = self.store.user_by_id(auth.user_id).await?;
+        let user = self
+            .store
+            .user_by_id(auth.user_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         self.credentials
             .reauthenticate(&user, req.current_password)
             .await?;
@@ -248,7 +248,11 @@ impl AccountService {
     /// [`hearth_store::SecurityStore::scrub_user`]), signed out everywhere, and
     /// its messages stay, shown as from "deleted user".
     pub async fn delete_me(&self, user: UserId, password: String) -> ApiResult<()> {
-        let rec = self.store.user_by_id(user).await?;
+        let rec = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         self.credentials.reauthenticate(&rec, password).await?;
         self.store.scrub_user(user).await?;
         self.sessions.end_all(user, None).await?;
@@ -266,7 +270,11 @@ impl AccountService {
         target: UserId,
         deactivated: bool,
     ) -> ApiResult<()> {
-        let caller = self.store.user_by_id(admin).await?;
+        let caller = self
+            .store
+            .user_by_id(admin)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         if !caller.is_admin || caller.deactivated {
             return Err(ApiError::forbidden("only server admins may do this"));
         }
@@ -275,10 +283,7 @@ impl AccountService {
                 "admins cannot deactivate themselves; use DELETE /api/v1/users/me",
             ));
         }
-        self.store
-            .set_deactivated(target, deactivated)
-            .await
-            .map_err(not_found_user)?;
+        self.store.set_deactivated(target, deactivated).await?;
         if deactivated {
             self.sessions.end_all(target, None).await?;
         }
@@ -287,7 +292,11 @@ impl AccountService {
     }
 
     pub async fn me(&self, user: UserId) -> ApiResult<User> {
-        let rec = self.store.user_by_id(user).await.map_err(not_found_user)?;
+        let rec = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or_else(user_not_found)?;
         Ok(views::user(&rec, true))
     }
 
@@ -328,7 +337,11 @@ impl AccountService {
     }
 
     pub async fn get_user(&self, id: UserId) -> ApiResult<User> {
-        let rec = self.store.user_by_id(id).await.map_err(not_found_user)?;
+        let rec = self
+            .store
+            .user_by_id(id)
+            .await?
+            .ok_or_else(user_not_found)?;
         Ok(views::user(&rec, false))
     }
 
@@ -346,9 +359,6 @@ fn invalid_credentials() -> ApiError {
     ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password")
 }
 
-fn not_found_user(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::not_found("user"),
-        other => other.into(),
-    }
+fn user_not_found() -> ApiError {
+    ApiError::not_found("user")
 }

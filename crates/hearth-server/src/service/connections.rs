@@ -51,8 +51,8 @@ impl ConnectionService {
             .authenticate(token)
             .ok_or("invalid or expired token")?;
         let (session, user) = match self.store.session_with_user(caller.session_id).await {
-            Ok(found) => found,
-            Err(StoreError::NotFound) => return Err("unknown session"),
+            Ok(Some(found)) => found,
+            Ok(None) => return Err("unknown session"),
             Err(e) => {
                 tracing::warn!(error = ?e, "gateway: session lookup failed");
                 return Err("session could not be checked");

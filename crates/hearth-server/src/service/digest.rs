@@ -14,7 +14,7 @@ use crate::mail::Mailer;
 use crate::service::presence::Presence;
 use hearth_protocol::dto::RoomKind;
 use hearth_protocol::{RoomId, UserId};
-use hearth_store::{DigestRecipient, MessageRecord, RoomRecord, Store, UserRecord};
+use hearth_store::{DigestRecipient, MessageRecord, RoomRecord, Store, StoreError, UserRecord};
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -171,7 +171,12 @@ impl Context {
         let mut rooms = HashMap::new();
         for m in messages {
             if let std::collections::hash_map::Entry::Vacant(slot) = rooms.entry(m.room_id) {
-                slot.insert(store.room_by_id(m.room_id).await?);
+                slot.insert(
+                    store
+                        .room_by_id(m.room_id)
+                        .await?
+                        .ok_or(StoreError::NotFound("room"))?,
+                );
             }
         }
         let mut ids: Vec<UserId> = messages.iter().map(|m| m.sender_id).collect();

@@ -17,7 +17,7 @@ use crate::mail::Mailer;
 use crate::ratelimit::RateLimits;
 use crate::service::sessions::SessionService;
 use hearth_protocol::{ErrorCode, UserId};
-use hearth_store::{EmailTokenPurpose, NewEmailToken, Store, StoreError, UserRecord};
+use hearth_store::{EmailTokenPurpose, NewEmailToken, Store, UserRecord};
 use std::net::IpAddr;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -125,10 +125,8 @@ impl EmailLinkService {
     }
 
     async fn send_reset_link(&self, email: &str) -> ApiResult<()> {
-        let user = match self.store.user_by_login(email).await {
-            Ok(u) => u,
-            Err(StoreError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
+        let Some(user) = self.store.user_by_login(email).await? else {
+            return Ok(());
         };
         // The lookup also matches usernames; only the account's own address counts.
         let Some(address) = user
@@ -172,7 +170,11 @@ impl EmailLinkService {
         let record = self
             .consume(token, EmailTokenPurpose::PasswordReset)
             .await?;
-        let user = self.store.user_by_id(record.user_id).await?;
+        let user = self
+            .store
+            .user_by_id(record.user_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         if user.deactivated {
             return Err(invalid_token());
         }
@@ -211,7 +213,11 @@ impl EmailLinkService {
     /// their address.
     pub async fn request_verification(&self, user: UserId) -> ApiResult<()> {
         let mailer = self.require_mailer("addresses cannot be verified")?;
-        let user = self.store.user_by_id(user).await?;
+        let user = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         let Some(address) = user.email.clone() else {
             return Err(ApiError::validation(
                 "email: this account has no e-mail address",

@@ -83,7 +83,11 @@ impl MemberService {
         let Inserted::Created(rec) = inserted else {
             return Ok(None);
         };
-        let user_rec = self.store.user_by_id(user).await?;
+        let user_rec = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         let member = views::member(&rec, &user_rec);
         // The hub adds the user to the room's audience before delivering this.
         self.events.to_room(
@@ -123,7 +127,7 @@ impl MemberService {
                     left += 1;
                 }
                 // Left or removed meanwhile.
-                Err(StoreError::NotFound) => {}
+                Err(StoreError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -271,7 +275,11 @@ impl MemberService {
             .store
             .update_member(room_id, target, req.role, req.muted)
             .await?;
-        let user = self.store.user_by_id(target).await?;
+        let user = self
+            .store
+            .user_by_id(target)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         let member = views::member(&rec, &user);
         self.events.to_room(
             room_id,

@@ -44,13 +44,6 @@ fn message_not_found() -> ApiError {
     ApiError::not_found("message")
 }
 
-fn map_message_err(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => message_not_found(),
-        other => other.into(),
-    }
-}
-
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PageQuery {
     pub before: Option<i64>,
@@ -162,14 +155,10 @@ impl MessageService {
         if req.anonymous {
             require(&access, Action::PostAnonymously)?;
         }
-        if let Some(reply) = req.reply_to {
-            match self.store.message_by_id(room_id, reply).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound) => {
-                    return Err(ApiError::validation("reply_to: not a message of this room"));
-                }
-                Err(e) => return Err(e.into()),
-            }
+        if let Some(reply) = req.reply_to
+            && self.store.message_by_id(room_id, reply).await?.is_none()
+        {
+            return Err(ApiError::validation("reply_to: not a message of this room"));
         }
         let attachments = self
             .uploads
@@ -213,20 +202,17 @@ impl MessageService {
         let parsed = parse_mentions(body);
         let mut ids = Vec::new();
         for name in parsed.usernames.iter().take(20) {
-            match self.store.user_by_login(name).await {
-                Ok(u) => {
-                    if self
-                        .store
-                        .member(room_id, u.id)
-                        .await?
-                        .is_some_and(|m| !m.banned)
-                        && !ids.contains(&u.id)
-                    {
-                        ids.push(u.id);
-                    }
-                }
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
+            let Some(u) = self.store.user_by_login(name).await? else {
+                continue;
+            };
+            if self
+                .store
+                .member(room_id, u.id)
+                .await?
+                .is_some_and(|m| !m.banned)
+                && !ids.contains(&u.id)
+            {
+                ids.push(u.id);
             }
         }
         Ok((ids, parsed.room))
@@ -323,8 +309,8 @@ impl MessageService {
         let rec = self
             .store
             .message_by_id(room_id, id)
-            .await
-            .map_err(map_message_err)?;
+            .await?
+            .ok_or_else(message_not_found)?;
         self.views.message(&rec, Some(user)).await
     }
 
@@ -332,8 +318,8 @@ impl MessageService {
         let rec = self
             .store
             .message_by_id(room_id, id)
-            .await
-            .map_err(map_message_err)?;
+            .await?
+            .ok_or_else(message_not_found)?;
         if rec.deleted {
             return Err(message_not_found());
         }
@@ -373,8 +359,7 @@ impl MessageService {
                 mentions_room,
                 OffsetDateTime::now_utc(),
             )
-            .await
-            .map_err(map_message_err)?;
+            .await?;
         let message = self.views.message(&updated, None).await?;
         self.events.to_room(
             room_id,
@@ -401,11 +386,7 @@ impl MessageService {
         } else {
             require(&access, Action::DeleteOthersMessage)?;
         }
-        let deleted = self
-            .store
-            .delete_message(room_id, id)
-            .await
-            .map_err(map_message_err)?;
+        let deleted = self.store.delete_message(room_id, id).await?;
         let message = self.views.message(&deleted, None).await?;
         self.events.to_room(
             room_id,
@@ -433,13 +414,12 @@ impl MessageService {
                         "a message can have at most {} different reactions",
                         hearth_store::MAX_DISTINCT_REACTIONS
                     )),
-                    other => map_message_err(other),
+                    other => other.into(),
                 })?
         } else {
             self.store
                 .remove_reaction(room_id, id, user, emoji.as_str())
-                .await
-                .map_err(map_message_err)?
+                .await?
         };
         let Some(rec) = changed else {
             // Nothing changed (already reacted / not reacted): answer the self.
@@ -473,11 +453,7 @@ impl MessageService {
         if current.pinned == pinned {
             return self.views.message(&current, Some(user)).await;
         }
-        let rec = self
-            .store
-            .set_pinned(room_id, id, pinned)
-            .await
-            .map_err(map_message_err)?;
+        let rec = self.store.set_pinned(room_id, id, pinned).await?;
         let message = self.views.message(&rec, None).await?;
         self.events.to_room(
             room_id,

@@ -244,7 +244,8 @@ impl NotificationService {
             .set_notify_level(room_id, user, level)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found("room"),
+                // Not a member (the store's word): to the caller, no such room.
+                StoreError::NotFound(_) => ApiError::not_found("room"),
                 other => other.into(),
             })?;
         Ok(settings(&access))

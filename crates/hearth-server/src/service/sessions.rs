@@ -19,7 +19,7 @@ use crate::service::views;
 use hearth_protocol::dto::{AuthResponse, RevokedCount, SessionInfo};
 use hearth_protocol::gateway::close_code;
 use hearth_protocol::{ErrorCode, SessionId, UserId};
-use hearth_store::{NewSession, RefreshOutcome, Store, StoreError, UserRecord};
+use hearth_store::{NewSession, RefreshOutcome, Store, UserRecord};
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -119,10 +119,9 @@ impl SessionService {
     /// Ends one of the caller's sessions (the caller's own too: that is a
     /// sign-out); its gateway connections close at once with 4003.
     pub async fn revoke(&self, auth: AuthUser, id: SessionId) -> ApiResult<()> {
-        let session = match self.store.session_by_id(id).await {
-            Ok(s) if s.user_id == auth.user_id && !s.revoked => s,
-            Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::not_found("session")),
-            Err(e) => return Err(e.into()),
+        let session = match self.store.session_by_id(id).await? {
+            Some(s) if s.user_id == auth.user_id && !s.revoked => s,
+            _ => return Err(ApiError::not_found("session")),
         };
         self.store.revoke_session(session.id).await?;
         self.revoked(session.id);
@@ -227,7 +226,11 @@ impl SessionService {
             .await?;
         match outcome {
             RefreshOutcome::Rotated(session) => {
-                let user = self.store.user_by_id(session.user_id).await?;
+                let user = self
+                    .store
+                    .user_by_id(session.user_id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("user"))?;
                 if user.deactivated {
                     return Err(invalid_refresh());
                 }

@@ -47,7 +47,11 @@ impl TwoFactorService {
     /// returns what the authenticator app needs. Two-factor stays off until
     /// [`TwoFactorService::enable`] confirms a code.
     pub async fn setup(&self, user: UserId) -> ApiResult<TotpSetup> {
-        let rec = self.store.user_by_id(user).await?;
+        let rec = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         if rec.totp_enabled {
             return Err(already_enabled());
         }
@@ -70,11 +74,19 @@ impl TwoFactorService {
     /// Confirms the pending secret with a current code and turns two-factor on;
     /// returns the recovery codes, which are never shown again.
     pub async fn enable(&self, user: UserId, code: &str) -> ApiResult<RecoveryCodes> {
-        let rec = self.store.user_by_id(user).await?;
+        let rec = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         if rec.totp_enabled {
             return Err(already_enabled());
         }
-        let pending = self.store.totp_state(user).await?;
+        let pending = self
+            .store
+            .totp_state(user)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         let Some(sealed) = pending.secret else {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
@@ -108,7 +120,11 @@ impl TwoFactorService {
 
     /// Turns two-factor off; needs the password and a current or recovery code.
     pub async fn disable(&self, user: UserId, req: TotpDisableRequest) -> ApiResult<()> {
-        let rec = self.store.user_by_id(user).await?;
+        let rec = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         if !rec.totp_enabled {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
@@ -145,7 +161,13 @@ impl TwoFactorService {
             }
             return Ok(used);
         }
-        let Some(sealed) = self.store.totp_state(user.id).await?.secret else {
+        let Some(sealed) = self
+            .store
+            .totp_state(user.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?
+            .secret
+        else {
             return Ok(false);
         };
         let secret = self

@@ -8,7 +8,7 @@ use crate::media::upload::Received;
 use crate::media::{Media, attachment};
 use hearth_protocol::dto::Attachment;
 use hearth_protocol::{RoomId, UploadId, UserId};
-use hearth_store::{Store, StoreError, UploadRecord};
+use hearth_store::{Store, UploadRecord};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -64,12 +64,9 @@ impl UploadAccess {
     /// Checks that `upload` is an image uploaded by `user`, and makes its avatar
     /// rendition now (so showing it never waits on a decode).
     pub async fn check_own_image(&self, user: UserId, upload: UploadId) -> ApiResult<UploadId> {
-        let rec = match self.store.upload_by_id(upload).await {
-            Ok(rec) if rec.uploader_id == user => rec,
-            Ok(_) | Err(StoreError::NotFound) => {
-                return Err(ApiError::validation("avatar: not one of your uploads"));
-            }
-            Err(e) => return Err(e.into()),
+        let rec = match self.store.upload_by_id(upload).await? {
+            Some(rec) if rec.uploader_id == user => rec,
+            _ => return Err(ApiError::validation("avatar: not one of your uploads")),
         };
         if rec.preview_type.is_none() {
             return Err(ApiError::validation(
@@ -83,11 +80,11 @@ impl UploadAccess {
     /// The upload, if `user` may see it (see the module docs); 404 otherwise,
     /// so that ids of other people's files reveal nothing.
     pub async fn visible_upload(&self, user: UserId, id: UploadId) -> ApiResult<UploadRecord> {
-        let rec = match self.store.upload_by_id(id).await {
-            Ok(rec) => rec,
-            Err(StoreError::NotFound) => return Err(upload_not_found()),
-            Err(e) => return Err(e.into()),
-        };
+        let rec = self
+            .store
+            .upload_by_id(id)
+            .await?
+            .ok_or_else(upload_not_found)?;
         if rec.uploader_id == user || self.store.upload_shared_with(id, user).await? {
             Ok(rec)
         } else {
@@ -103,11 +100,7 @@ impl UploadAccess {
         user: UserId,
         version: Option<UploadId>,
     ) -> ApiResult<UploadRecord> {
-        let current = match self.store.user_by_id(user).await {
-            Ok(u) => u.avatar,
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let current = self.store.user_by_id(user).await?.and_then(|u| u.avatar);
         self.current_avatar(current, version).await
     }
 
@@ -117,11 +110,7 @@ impl UploadAccess {
         room: RoomId,
         version: Option<UploadId>,
     ) -> ApiResult<UploadRecord> {
-        let current = match self.store.room_by_id(room).await {
-            Ok(r) => r.avatar,
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let current = self.store.room_by_id(room).await?.and_then(|r| r.avatar);
         self.current_avatar(current, version).await
     }
 
@@ -135,11 +124,7 @@ impl UploadAccess {
             (Some(current), Some(v)) if current == v => current,
             _ => return Err(not_found()),
         };
-        let rec = match self.store.upload_by_id(id).await {
-            Ok(rec) => rec,
-            Err(StoreError::NotFound) => return Err(not_found()),
-            Err(e) => return Err(e.into()),
-        };
+        let rec = self.store.upload_by_id(id).await?.ok_or_else(not_found)?;
         self.media.ensure_avatar(&rec).await?;
         Ok(rec)
     }

@@ -1,6 +1,6 @@
 //! Turning store records into wire DTOs: users, rooms, messages.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::service::uploads::attachment_map;
 use hearth_protocol::dto::{Member, Message, ReactionSummary, Room, RoomKind, User, UserSummary};
 use hearth_protocol::{MessageId, UploadId, UserId};
@@ -247,7 +247,13 @@ impl Views {
         let Some(peer) = members.iter().find(|m| m.user_id != viewer) else {
             return Ok(None);
         };
-        Ok(Some(summary(&self.store.user_by_id(peer.user_id).await?)))
+        Ok(Some(summary(
+            &self
+                .store
+                .user_by_id(peer.user_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("user"))?,
+        )))
     }
 }
 

@@ -237,7 +237,14 @@ async fn the_totp_secret_is_sealed_in_the_store() {
             StatusCode::OK,
         )
         .await;
-    let stored = app.state.node.store.totp_state(alice.id).await.unwrap();
+    let stored = app
+        .state
+        .node
+        .store
+        .totp_state(alice.id)
+        .await
+        .unwrap()
+        .unwrap();
     let sealed = stored.secret.unwrap();
     assert!(sealed.starts_with("v1:"), "{sealed}");
     assert!(!sealed.contains(&setup.secret));

@@ -56,7 +56,8 @@ pub async fn message_seqs_are_gap_free_and_fields_round_trip(store: &dyn Store) 
         store
             .message_by_id(general.id, new.id)
             .await
-            .expect("by id"),
+            .expect("by id")
+            .expect("found"),
         message
     );
 
@@ -71,7 +72,7 @@ pub async fn message_seqs_are_gap_free_and_fields_round_trip(store: &dyn Store) 
     let other = room(store, RoomKind::Group, "other", &[&alice]).await;
     assert!(matches!(
         store.message_by_id(other.id, all[0].id).await,
-        Err(StoreError::NotFound)
+        Ok(None)
     ));
 }
 
@@ -159,12 +160,12 @@ pub async fn inserting_into_an_unknown_room_is_not_found(store: &dyn Store) {
     new.nonce = Some("n".to_string());
     assert!(matches!(
         store.insert_message(new).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("room"))
     ));
     let general = room(store, RoomKind::Channel, "general", &[&alice]).await;
     assert!(matches!(
         store.message_by_id(general.id, MessageId::new()).await,
-        Err(StoreError::NotFound)
+        Ok(None)
     ));
 }
 
@@ -273,7 +274,7 @@ pub async fn failing_inserts_in_a_burst_fail_alone(store: Arc<dyn Store>) {
     for task in tasks {
         let (i, outcome) = task.await.expect("task");
         match (i % 6, outcome) {
-            (0, Err(StoreError::NotFound)) | (1, Err(_)) => {}
+            (0, Err(StoreError::NotFound("room"))) | (1, Err(_)) => {}
             (0 | 1, other) => panic!("message {i} must fail, got {other:?}"),
             (_, Ok(Inserted::Created(m))) => created.push(m),
             (_, Ok(Inserted::Existing(_))) => existing += 1,
@@ -288,7 +289,11 @@ pub async fn failing_inserts_in_a_burst_fail_alone(store: Arc<dyn Store>) {
     assert_eq!(stored_seqs, (1..=20).collect::<Vec<_>>());
     assert_eq!(last_seq(&*store, general.id).await, 20);
     for m in &created {
-        let stored = store.message_by_id(general.id, m.id).await.expect("stored");
+        let stored = store
+            .message_by_id(general.id, m.id)
+            .await
+            .expect("stored")
+            .expect("found");
         assert_eq!(&stored, m, "the insert returned what is stored");
     }
     assert!(
@@ -335,7 +340,8 @@ pub async fn editing_takes_a_new_seq_and_replaces_mentions(store: &dyn Store) {
         store
             .message_by_id(general.id, original.id)
             .await
-            .expect("reread"),
+            .expect("reread")
+            .expect("found"),
         edited
     );
     // Bob is no longer mentioned; carol is (and by @room too, once).
@@ -355,7 +361,7 @@ pub async fn editing_takes_a_new_seq_and_replaces_mentions(store: &dyn Store) {
         store
             .edit_message(general.id, MessageId::new(), "x", &[], false, now())
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("message"))
     ));
 }
 
@@ -407,7 +413,8 @@ pub async fn deleting_leaves_a_tombstone_in_place(store: &dyn Store) {
         store
             .message_by_id(general.id, original.id)
             .await
-            .expect("reread"),
+            .expect("reread")
+            .expect("found"),
         deleted
     );
     let page = store
@@ -441,7 +448,7 @@ pub async fn deleting_leaves_a_tombstone_in_place(store: &dyn Store) {
     assert_eq!(last_seq(store, general.id).await, before_delete + 1);
     assert!(matches!(
         store.delete_message(general.id, MessageId::new()).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("message"))
     ));
 }
 
@@ -459,17 +466,17 @@ pub async fn deleted_messages_cannot_be_edited_pinned_or_reacted_to(store: &dyn 
         store
             .edit_message(general.id, message.id, "back", &[], false, now())
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("message"))
     ));
     assert!(matches!(
         store.set_pinned(general.id, message.id, true).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("message"))
     ));
     assert!(matches!(
         store
             .add_reaction(general.id, message.id, alice.id, "👍")
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("message"))
     ));
     assert_eq!(
         store
@@ -502,7 +509,8 @@ pub async fn pinning_takes_a_new_seq(store: &dyn Store) {
         store
             .message_by_id(general.id, message.id)
             .await
-            .expect("reread"),
+            .expect("reread")
+            .expect("found"),
         unpinned
     );
 }
@@ -592,7 +600,7 @@ pub async fn reactions_are_added_once_and_removed(store: &dyn Store) {
         store
             .add_reaction(general.id, MessageId::new(), bob.id, "👍")
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("message"))
     ));
 }
 

@@ -284,5 +284,10 @@ pub async fn send(store: &dyn Store, room: RoomId, sender: UserId, body: &str) -
 
 /// The room's `last_seq` as the store reports it now.
 pub async fn last_seq(store: &dyn Store, room: RoomId) -> i64 {
-    store.room_by_id(room).await.expect("room by id").last_seq
+    store
+        .room_by_id(room)
+        .await
+        .expect("room by id")
+        .expect("found")
+        .last_seq
 }

@@ -83,7 +83,7 @@ pub async fn notify_levels_are_set_listed_and_reset(store: &dyn Store) {
         store
             .set_notify_level(general.id, dave.id, Some(NotifyLevel::All))
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("member"))
     ));
     store
         .set_notify_level(general.id, alice.id, Some(NotifyLevel::All))
@@ -104,7 +104,7 @@ pub async fn notify_levels_are_set_listed_and_reset(store: &dyn Store) {
         store
             .set_notify_level(general.id, alice.id, Some(NotifyLevel::Mentions))
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("member"))
     ));
 }
 
@@ -118,14 +118,19 @@ pub async fn do_not_disturb_is_set_and_cleared(store: &dyn Store) {
         .expect("dnd on");
     assert_eq!(on.dnd_until, Some(until));
     assert_eq!(
-        store.user_by_id(alice.id).await.expect("user").dnd_until,
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("found")
+            .dnd_until,
         Some(until)
     );
     let off = store.set_dnd_until(alice.id, None).await.expect("dnd off");
     assert_eq!(off.dnd_until, None);
     assert!(matches!(
         store.set_dnd_until(UserId::new(), None).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("user"))
     ));
 }
 

@@ -40,7 +40,14 @@ pub async fn rooms_are_created_with_their_members(store: &dyn Store) {
     assert_eq!(created.created_at, new.created_at);
     assert_eq!(created.last_seq, 0);
     assert_eq!(created.member_count, 2);
-    assert_eq!(store.room_by_id(created.id).await.expect("by id"), created);
+    assert_eq!(
+        store
+            .room_by_id(created.id)
+            .await
+            .expect("by id")
+            .expect("found"),
+        created
+    );
 
     let members = store.members(created.id).await.expect("members");
     let roles: Vec<(UserId, Role)> = members.iter().map(|m| (m.user_id, m.role)).collect();
@@ -53,10 +60,7 @@ pub async fn rooms_are_created_with_their_members(store: &dyn Store) {
         assert!(!member.muted && !member.banned);
         assert_eq!(member.joined_at, new.created_at);
     }
-    assert!(matches!(
-        store.room_by_id(RoomId::new()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.room_by_id(RoomId::new()).await, Ok(None)));
 }
 
 pub async fn a_dm_key_names_one_room(store: &dyn Store) {
@@ -76,10 +80,7 @@ pub async fn a_dm_key_names_one_room(store: &dyn Store) {
         .expect_err("second dm");
     assert!(matches!(err, StoreError::Conflict("dm")), "{err:?}");
     // The failed creation left nothing behind.
-    assert!(matches!(
-        store.room_by_id(again.id).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.room_by_id(again.id).await, Ok(None)));
     assert_eq!(store.memberships_of(bob.id).await.expect("bob's").len(), 1);
 
     assert_eq!(store.room_by_dm_key(&key).await.expect("by key"), Some(dm));
@@ -145,10 +146,17 @@ pub async fn room_patches_change_only_given_fields(store: &dyn Store) {
         .await
         .expect("clear avatar");
     assert_eq!(patched.avatar, None);
-    assert_eq!(store.room_by_id(created.id).await.expect("reread"), patched);
+    assert_eq!(
+        store
+            .room_by_id(created.id)
+            .await
+            .expect("reread")
+            .expect("found"),
+        patched
+    );
     assert!(matches!(
         store.update_room(RoomId::new(), RoomPatch::default()).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("room"))
     ));
 }
 
@@ -217,6 +225,7 @@ pub async fn adding_a_member_twice_returns_the_existing_membership(store: &dyn S
             .room_by_id(general.id)
             .await
             .expect("room")
+            .expect("found")
             .member_count,
         2
     );
@@ -229,7 +238,7 @@ pub async fn adding_a_member_twice_returns_the_existing_membership(store: &dyn S
         store
             .add_member(RoomId::new(), bob.id, Role::Member, now())
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("room"))
     ));
 }
 
@@ -281,13 +290,14 @@ pub async fn removing_a_member_deletes_the_row(store: &dyn Store) {
             .room_by_id(general.id)
             .await
             .expect("room")
+            .expect("found")
             .member_count,
         1
     );
     assert_eq!(store.memberships_of(bob.id).await.expect("bob's"), vec![]);
     assert!(matches!(
         store.remove_member(general.id, bob.id).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("member"))
     ));
 }
 
@@ -328,6 +338,7 @@ pub async fn banned_users_are_not_members_but_keep_their_row(store: &dyn Store) 
             .room_by_id(general.id)
             .await
             .expect("room")
+            .expect("found")
             .member_count,
         1
     );
@@ -349,6 +360,7 @@ pub async fn banned_users_are_not_members_but_keep_their_row(store: &dyn Store) 
             .room_by_id(general.id)
             .await
             .expect("room")
+            .expect("found")
             .member_count,
         1
     );
@@ -365,6 +377,7 @@ pub async fn banned_users_are_not_members_but_keep_their_row(store: &dyn Store) 
             .room_by_id(general.id)
             .await
             .expect("room")
+            .expect("found")
             .member_count,
         2
     );
@@ -380,7 +393,7 @@ pub async fn banned_users_are_not_members_but_keep_their_row(store: &dyn Store) 
     );
     assert!(matches!(
         store.ban_member(RoomId::new(), bob.id, now()).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("room"))
     ));
 }
 
@@ -407,7 +420,7 @@ pub async fn member_role_and_mute_are_updated(store: &dyn Store) {
         store
             .update_member(general.id, UserId::new(), Some(Role::Member), None)
             .await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("member"))
     ));
 }
 
@@ -438,7 +451,7 @@ pub async fn read_and_delivered_markers_only_rise_and_clamp_to_last_seq(store: &
     let outsider = user(store, "carol").await;
     assert!(matches!(
         store.set_read_seq(general.id, outsider.id, 1).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("member"))
     ));
 }
 
@@ -659,8 +672,16 @@ pub async fn a_room_is_read_with_the_callers_membership(store: &dyn Store) {
     let (found, member) = store
         .room_with_member(general.id, alice.id)
         .await
-        .expect("member");
-    assert_eq!(found, store.room_by_id(general.id).await.expect("room"));
+        .expect("member")
+        .expect("found");
+    assert_eq!(
+        found,
+        store
+            .room_by_id(general.id)
+            .await
+            .expect("room")
+            .expect("found")
+    );
     assert_eq!(
         member,
         store
@@ -673,7 +694,8 @@ pub async fn a_room_is_read_with_the_callers_membership(store: &dyn Store) {
     let (_, outsider) = store
         .room_with_member(general.id, carol.id)
         .await
-        .expect("outsider");
+        .expect("outsider")
+        .expect("found");
     assert_eq!(outsider, None);
 
     store
@@ -683,12 +705,13 @@ pub async fn a_room_is_read_with_the_callers_membership(store: &dyn Store) {
     let (_, banned) = store
         .room_with_member(general.id, bob.id)
         .await
-        .expect("banned");
+        .expect("banned")
+        .expect("found");
     assert!(banned.is_some_and(|m| m.banned), "a banned row is returned");
 
     assert!(matches!(
         store.room_with_member(RoomId::new(), alice.id).await,
-        Err(StoreError::NotFound)
+        Ok(None)
     ));
 }
 
@@ -728,10 +751,15 @@ pub async fn the_sending_context_is_what_the_separate_reads_say(store: &dyn Stor
     let context = store
         .sending_context(general.id, alice.id)
         .await
-        .expect("alice");
+        .expect("alice")
+        .expect("found");
     assert_eq!(
         context.room,
-        store.room_by_id(general.id).await.expect("room")
+        store
+            .room_by_id(general.id)
+            .await
+            .expect("room")
+            .expect("found")
     );
     assert_eq!(context.room.last_seq, 1);
     assert_eq!(
@@ -741,7 +769,13 @@ pub async fn the_sending_context_is_what_the_separate_reads_say(store: &dyn Stor
     assert!(context.member.is_some());
     assert_eq!(
         context.sender,
-        Some(store.user_by_id(alice.id).await.expect("alice"))
+        Some(
+            store
+                .user_by_id(alice.id)
+                .await
+                .expect("alice")
+                .expect("found")
+        )
     );
     assert_eq!(
         context.notify_all,
@@ -752,17 +786,19 @@ pub async fn the_sending_context_is_what_the_separate_reads_say(store: &dyn Stor
     let outsider = store
         .sending_context(general.id, dave.id)
         .await
-        .expect("dave");
+        .expect("dave")
+        .expect("found");
     assert_eq!(outsider.member, None);
     assert_eq!(outsider.sender.map(|u| u.id), Some(dave.id));
     let ghost = store
         .sending_context(general.id, UserId::new())
         .await
-        .expect("ghost");
+        .expect("ghost")
+        .expect("found");
     assert_eq!((ghost.member, ghost.sender), (None, None));
     assert!(matches!(
         store.sending_context(RoomId::new(), alice.id).await,
-        Err(StoreError::NotFound)
+        Ok(None)
     ));
 }
 

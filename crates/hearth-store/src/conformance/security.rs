@@ -15,13 +15,17 @@ pub async fn totp_is_set_up_then_enabled_with_recovery_codes(store: &dyn Store) 
     let alice = user(store, "alice").await;
     assert!(!alice.totp_enabled);
     assert_eq!(
-        store.totp_state(alice.id).await.expect("state"),
+        store
+            .totp_state(alice.id)
+            .await
+            .expect("state")
+            .expect("found"),
         TotpState::default()
     );
     assert!(
         matches!(
             store.enable_totp(alice.id, 1, &codes("r", 2)).await,
-            Err(StoreError::NotFound)
+            Err(StoreError::NotFound("totp secret"))
         ),
         "nothing pending to enable"
     );
@@ -35,24 +39,46 @@ pub async fn totp_is_set_up_then_enabled_with_recovery_codes(store: &dyn Store) 
         .set_pending_totp(alice.id, "sealed-2")
         .await
         .expect("setup again");
-    let state = store.totp_state(alice.id).await.expect("state");
+    let state = store
+        .totp_state(alice.id)
+        .await
+        .expect("state")
+        .expect("found");
     assert_eq!(state.secret.as_deref(), Some("sealed-2"));
     assert!(!state.enabled);
-    assert!(!store.user_by_id(alice.id).await.expect("user").totp_enabled);
+    assert!(
+        !store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("found")
+            .totp_enabled
+    );
 
     store
         .enable_totp(alice.id, 1000, &codes("r", 10))
         .await
         .expect("enable");
     assert_eq!(
-        store.totp_state(alice.id).await.expect("state"),
+        store
+            .totp_state(alice.id)
+            .await
+            .expect("state")
+            .expect("found"),
         TotpState {
             secret: Some("sealed-2".to_string()),
             enabled: true,
             last_step: Some(1000),
         }
     );
-    assert!(store.user_by_id(alice.id).await.expect("user").totp_enabled);
+    assert!(
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("found")
+            .totp_enabled
+    );
     assert_eq!(store.recovery_codes_left(alice.id).await.expect("left"), 10);
     assert!(matches!(
         store.set_pending_totp(alice.id, "sealed-3").await,
@@ -64,12 +90,9 @@ pub async fn totp_is_set_up_then_enabled_with_recovery_codes(store: &dyn Store) 
     ));
     assert!(matches!(
         store.set_pending_totp(UserId::new(), "x").await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("user"))
     ));
-    assert!(matches!(
-        store.totp_state(UserId::new()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.totp_state(UserId::new()).await, Ok(None)));
 }
 
 pub async fn totp_steps_are_claimed_once_and_only_forwards(store: &dyn Store) {
@@ -85,7 +108,12 @@ pub async fn totp_steps_are_claimed_once_and_only_forwards(store: &dyn Store) {
     assert!(!store.claim_totp_step(alice.id, 101).await.expect("claim"));
     assert!(store.claim_totp_step(alice.id, 105).await.expect("claim"));
     assert_eq!(
-        store.totp_state(alice.id).await.expect("state").last_step,
+        store
+            .totp_state(alice.id)
+            .await
+            .expect("state")
+            .expect("found")
+            .last_step,
         Some(105)
     );
 }
@@ -139,10 +167,21 @@ pub async fn disabling_totp_forgets_secret_and_recovery_codes(store: &dyn Store)
         .expect("enable");
     store.disable_totp(alice.id).await.expect("disable");
     assert_eq!(
-        store.totp_state(alice.id).await.expect("state"),
+        store
+            .totp_state(alice.id)
+            .await
+            .expect("state")
+            .expect("found"),
         TotpState::default()
     );
-    assert!(!store.user_by_id(alice.id).await.expect("user").totp_enabled);
+    assert!(
+        !store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("found")
+            .totp_enabled
+    );
     assert_eq!(store.recovery_codes_left(alice.id).await.expect("left"), 0);
     assert!(
         !store
@@ -159,7 +198,7 @@ pub async fn disabling_totp_forgets_secret_and_recovery_codes(store: &dyn Store)
     assert_eq!(store.recovery_codes_left(alice.id).await.expect("left"), 1);
     assert!(matches!(
         store.disable_totp(UserId::new()).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("user"))
     ));
 }
 
@@ -339,6 +378,7 @@ pub async fn email_is_verified_only_for_the_current_address(store: &dyn Store) {
             .user_by_id(alice.id)
             .await
             .expect("user")
+            .expect("found")
             .email_verified
     );
     assert!(
@@ -352,6 +392,7 @@ pub async fn email_is_verified_only_for_the_current_address(store: &dyn Store) {
             .user_by_id(alice.id)
             .await
             .expect("user")
+            .expect("found")
             .email_verified
     );
 }
@@ -362,7 +403,11 @@ pub async fn accounts_are_deactivated_and_reactivated(store: &dyn Store) {
         .set_deactivated(alice.id, true)
         .await
         .expect("deactivate");
-    let found = store.user_by_id(alice.id).await.expect("user");
+    let found = store
+        .user_by_id(alice.id)
+        .await
+        .expect("user")
+        .expect("found");
     assert!(found.deactivated);
     assert_eq!(found.display_name, alice.display_name, "data stays");
     assert_eq!(
@@ -374,10 +419,17 @@ pub async fn accounts_are_deactivated_and_reactivated(store: &dyn Store) {
         .set_deactivated(alice.id, false)
         .await
         .expect("reactivate");
-    assert!(!store.user_by_id(alice.id).await.expect("user").deactivated);
+    assert!(
+        !store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("found")
+            .deactivated
+    );
     assert!(matches!(
         store.set_deactivated(UserId::new(), true).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("user"))
     ));
 }
 
@@ -423,9 +475,20 @@ pub async fn scrubbing_a_user_keeps_id_and_username_and_forgets_the_rest(store: 
     assert!(!scrubbed.email_verified);
     assert!(!scrubbed.totp_enabled);
     assert_ne!(scrubbed.password_hash, alice.password_hash);
-    assert_eq!(store.user_by_id(alice.id).await.expect("user"), scrubbed);
     assert_eq!(
-        store.totp_state(alice.id).await.expect("state"),
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("found"),
+        scrubbed
+    );
+    assert_eq!(
+        store
+            .totp_state(alice.id)
+            .await
+            .expect("state")
+            .expect("found"),
         TotpState::default()
     );
     assert_eq!(store.recovery_codes_left(alice.id).await.expect("left"), 0);
@@ -449,6 +512,6 @@ pub async fn scrubbing_a_user_keeps_id_and_username_and_forgets_the_rest(store: 
         .expect("the address is free");
     assert!(matches!(
         store.scrub_user(UserId::new()).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("user"))
     ));
 }

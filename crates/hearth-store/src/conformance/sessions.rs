@@ -49,7 +49,11 @@ pub async fn sessions_are_created_and_refresh_tokens_rotate(store: &dyn Store) {
     assert_eq!(created.expires_at, new.expires_at);
     assert!(!created.revoked);
     assert_eq!(
-        store.session_by_id(created.id).await.expect("by id"),
+        store
+            .session_by_id(created.id)
+            .await
+            .expect("by id")
+            .expect("found"),
         created
     );
 
@@ -74,12 +78,16 @@ pub async fn sessions_are_created_and_refresh_tokens_rotate(store: &dyn Store) {
     );
     assert_eq!(session.id, created.id);
     assert_eq!(
-        store.session_by_id(created.id).await.expect("by id"),
+        store
+            .session_by_id(created.id)
+            .await
+            .expect("by id")
+            .expect("found"),
         session
     );
     assert!(matches!(
         store.session_by_id(SessionId::new()).await,
-        Err(StoreError::NotFound)
+        Ok(None)
     ));
 }
 
@@ -109,6 +117,7 @@ pub async fn reusing_a_spent_refresh_token_revokes_the_session(store: &dyn Store
             .session_by_id(created.id)
             .await
             .expect("by id")
+            .expect("found")
             .revoked
     );
     // The legitimate holder of the newer token is logged out too.
@@ -150,6 +159,7 @@ pub async fn unknown_expired_or_revoked_refresh_tokens_are_invalid(store: &dyn S
             .session_by_id(revoked.id)
             .await
             .expect("by id")
+            .expect("found")
             .revoked
     );
     assert_eq!(
@@ -161,7 +171,7 @@ pub async fn unknown_expired_or_revoked_refresh_tokens_are_invalid(store: &dyn S
     );
     assert!(matches!(
         store.revoke_session(SessionId::new()).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound("session"))
     ));
 }
 
@@ -189,7 +199,14 @@ pub async fn sessions_are_revoked_by_current_or_spent_refresh_token(store: &dyn 
         .expect("revoke by spent")
         .expect("session found");
     assert_eq!(revoked.id, second.id);
-    assert!(store.session_by_id(second.id).await.expect("by id").revoked);
+    assert!(
+        store
+            .session_by_id(second.id)
+            .await
+            .expect("by id")
+            .expect("found")
+            .revoked
+    );
 
     assert_eq!(
         store
@@ -249,7 +266,14 @@ pub async fn user_sessions_are_revoked_except_one(store: &dyn Store) {
         .map(|s| s.id)
         .collect();
     assert_eq!(live, vec![keep.id]);
-    assert!(!store.session_by_id(bobs.id).await.expect("bob's").revoked);
+    assert!(
+        !store
+            .session_by_id(bobs.id)
+            .await
+            .expect("bob's")
+            .expect("found")
+            .revoked
+    );
 
     let revoked = store
         .revoke_user_sessions(alice.id, None)
@@ -272,12 +296,27 @@ pub async fn a_session_is_read_with_its_user(store: &dyn Store) {
     let (found, owner) = store
         .session_with_user(created.id)
         .await
-        .expect("session with user");
-    assert_eq!(found, store.session_by_id(created.id).await.expect("by id"));
-    assert_eq!(owner, store.user_by_id(alice.id).await.expect("alice"));
+        .expect("session with user")
+        .expect("found");
+    assert_eq!(
+        found,
+        store
+            .session_by_id(created.id)
+            .await
+            .expect("by id")
+            .expect("found")
+    );
+    assert_eq!(
+        owner,
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("alice")
+            .expect("found")
+    );
     assert!(matches!(
         store.session_with_user(SessionId::new()).await,
-        Err(StoreError::NotFound)
+        Ok(None)
     ));
 }
 
@@ -295,7 +334,11 @@ pub async fn touching_sessions_records_activity_and_never_goes_back(store: &dyn 
         .await
         .expect("a late touch");
     for id in [first.id, second.id] {
-        let found = store.session_by_id(id).await.expect("by id");
+        let found = store
+            .session_by_id(id)
+            .await
+            .expect("by id")
+            .expect("found");
         assert_eq!(found.last_active_at, later);
     }
     store

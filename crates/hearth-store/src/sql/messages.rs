@@ -41,8 +41,8 @@ macro_rules! message_store {
                     &self,
                     room: RoomId,
                     id: MessageId,
-                ) -> StoreResult<MessageRecord> {
-                    select_message(self.reader(), room, id).await
+                ) -> StoreResult<Option<MessageRecord>> {
+                    find_message(self.reader(), room, id).await
                 }
 
                 async fn message_by_nonce(
@@ -317,7 +317,7 @@ macro_rules! message_store {
             }
 
             /// Takes the room's next seq (the caller records it as the
-            /// changed message's `updated_seq`). `NotFound` if the room does
+            /// changed message's `updated_seq`). `NotFound("room")` if the room does
             /// not exist. Must run inside the transaction that makes the
             /// change: a rollback returns the seq, and PostgreSQL keeps the
             /// room's row locked until the commit (so seqs commit in order).
@@ -328,14 +328,15 @@ macro_rules! message_store {
                 .bind(room.0)
                 .fetch_optional(conn)
                 .await?
-                .ok_or(StoreError::NotFound)
+                .ok_or(StoreError::NotFound("room"))
             }
 
-            pub(super) async fn select_message<'e>(
+            /// The message, or `None` when `room` has no message `id`.
+            async fn find_message<'e>(
                 db: impl Executor<'e, Database = Db>,
                 room: RoomId,
                 id: MessageId,
-            ) -> StoreResult<MessageRecord> {
+            ) -> StoreResult<Option<MessageRecord>> {
                 let row = sqlx::query(concat!(
                     "SELECT ",
                     message_columns!(),
@@ -343,14 +344,26 @@ macro_rules! message_store {
                 ))
                 .bind(id.0)
                 .bind(room.0)
-                .fetch_one(db)
+                .fetch_optional(db)
                 .await?;
-                rows::message(&row)
+                row.as_ref().map(rows::message).transpose()
+            }
+
+            /// The message a write acts on: `NotFound("message")` when
+            /// `room` has no message `id`.
+            pub(super) async fn select_message<'e>(
+                db: impl Executor<'e, Database = Db>,
+                room: RoomId,
+                id: MessageId,
+            ) -> StoreResult<MessageRecord> {
+                find_message(db, room, id)
+                    .await?
+                    .ok_or(StoreError::NotFound("message"))
             }
 
             /// The message, unless it was deleted: a tombstone cannot be
             /// edited, pinned or reacted to, and to those callers it is as
-            /// good as gone (`NotFound`).
+            /// good as gone (`NotFound("message")`).
             async fn select_live_message(
                 conn: &mut Connection,
                 room: RoomId,
@@ -358,7 +371,7 @@ macro_rules! message_store {
             ) -> StoreResult<MessageRecord> {
                 let message = select_message(conn, room, id).await?;
                 if message.deleted {
-                    return Err(StoreError::NotFound);
+                    return Err(StoreError::NotFound("message"));
                 }
                 Ok(message)
             }

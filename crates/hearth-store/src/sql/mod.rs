@@ -66,10 +66,10 @@ pub(crate) fn is_unique_violation_of(e: &sqlx::Error, needle: &str) -> bool {
             && db.constraint().unwrap_or_else(|| db.message()).contains(needle))
 }
 
-/// `NotFound` when an update by primary key touched nothing.
-pub(crate) fn found(rows_affected: u64) -> StoreResult<()> {
+/// `NotFound(what)` when an update by primary key touched nothing.
+pub(crate) fn found(rows_affected: u64, what: &'static str) -> StoreResult<()> {
     if rows_affected == 0 {
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound(what))
     } else {
         Ok(())
     }

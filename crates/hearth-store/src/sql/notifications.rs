@@ -53,7 +53,7 @@ macro_rules! notification_store {
                     .bind(user.0)
                     .fetch_optional(self.writer())
                     .await?
-                    .ok_or(StoreError::NotFound)?;
+                    .ok_or(StoreError::NotFound("member"))?;
                     rows::member(&row)
                 }
 
@@ -87,7 +87,7 @@ macro_rules! notification_store {
                     .bind(user.0)
                     .fetch_optional(self.writer())
                     .await?
-                    .ok_or(StoreError::NotFound)?;
+                    .ok_or(StoreError::NotFound("user"))?;
                     rows::user(&row)
                 }
 
@@ -214,7 +214,7 @@ macro_rules! notification_store {
                             .bind(user.0)
                             .execute(self.writer())
                             .await?;
-                    found(updated.rows_affected())
+                    found(updated.rows_affected(), "user")
                 }
 
                 async fn claim_digest(

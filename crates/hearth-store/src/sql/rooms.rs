@@ -104,12 +104,15 @@ macro_rules! room_store {
                         .execute(&mut *tx)
                         .await?;
                     }
-                    let room = select_room(&mut *tx, new.id).await?;
+                    // Just inserted, in this transaction.
+                    let room = select_room(&mut *tx, new.id)
+                        .await?
+                        .ok_or(StoreError::NotFound("room"))?;
                     tx.commit().await?;
                     Ok(room)
                 }
 
-                async fn room_by_id(&self, id: RoomId) -> StoreResult<RoomRecord> {
+                async fn room_by_id(&self, id: RoomId) -> StoreResult<Option<RoomRecord>> {
                     select_room(self.reader(), id).await
                 }
 
@@ -117,7 +120,7 @@ macro_rules! room_store {
                     &self,
                     room: RoomId,
                     user: UserId,
-                ) -> StoreResult<(RoomRecord, Option<MemberRecord>)> {
+                ) -> StoreResult<Option<(RoomRecord, Option<MemberRecord>)>> {
                     // The two column lists share no name, so they need no qualifier.
                     let row = sqlx::query(concat!(
                         "SELECT ",
@@ -129,9 +132,12 @@ macro_rules! room_store {
                     ))
                     .bind(room.0)
                     .bind(user.0)
-                    .fetch_one(self.reader())
+                    .fetch_optional(self.reader())
                     .await?;
-                    Ok((rows::room(&row)?, rows::joined_member(&row)?))
+                    let Some(row) = row else {
+                        return Ok(None);
+                    };
+                    Ok(Some((rows::room(&row)?, rows::joined_member(&row)?)))
                 }
 
                 async fn room_by_dm_key(&self, key: &str) -> StoreResult<Option<RoomRecord>> {
@@ -174,7 +180,7 @@ macro_rules! room_store {
                     .bind(id.0)
                     .fetch_optional(self.writer())
                     .await?
-                    .ok_or(StoreError::NotFound)?;
+                    .ok_or(StoreError::NotFound("room"))?;
                     rows::room(&row)
                 }
 
@@ -303,7 +309,7 @@ macro_rules! room_store {
                             .bind(user.0)
                             .execute(self.writer())
                             .await?;
-                    found(done.rows_affected())
+                    found(done.rows_affected(), "member")
                 }
 
                 async fn ban_member(
@@ -350,7 +356,7 @@ macro_rules! room_store {
                     .bind(user.0)
                     .fetch_optional(self.writer())
                     .await?
-                    .ok_or(StoreError::NotFound)?;
+                    .ok_or(StoreError::NotFound("member"))?;
                     rows::member(&row)
                 }
 
@@ -384,8 +390,9 @@ macro_rules! room_store {
                     ))
                     .bind(room.0)
                     .bind(user.0)
-                    .fetch_one(self.reader())
-                    .await?;
+                    .fetch_optional(self.reader())
+                    .await?
+                    .ok_or(StoreError::NotFound("member"))?;
                     Ok((row.int("unread")?, row.int("mention_count")?))
                 }
 
@@ -436,27 +443,28 @@ macro_rules! room_store {
                 user: UserId,
                 seq: i64,
             ) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(sql)
+                sqlx::query_scalar(sql)
                     .bind(seq)
                     .bind(room.0)
                     .bind(user.0)
-                    .fetch_one(store.writer())
-                    .await?)
+                    .fetch_optional(store.writer())
+                    .await?
+                    .ok_or(StoreError::NotFound("member"))
             }
 
             async fn select_room<'e>(
                 db: impl Executor<'e, Database = Db>,
                 id: RoomId,
-            ) -> StoreResult<RoomRecord> {
+            ) -> StoreResult<Option<RoomRecord>> {
                 let row = sqlx::query(concat!(
                     "SELECT ",
                     room_columns!(),
                     " FROM rooms WHERE id = $1"
                 ))
                 .bind(id.0)
-                .fetch_one(db)
+                .fetch_optional(db)
                 .await?;
-                rows::room(&row)
+                row.as_ref().map(rows::room).transpose()
             }
 
             async fn select_member<'e>(
@@ -477,23 +485,25 @@ macro_rules! room_store {
             }
 
             /// Locks the room's row for the rest of the transaction and
-            /// returns its `last_seq`; `NotFound` if there is no such room.
+            /// returns its `last_seq`; `NotFound("room")` if there is no such room.
             async fn lock_room(conn: &mut Connection, room: RoomId) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(concat!(
+                sqlx::query_scalar(concat!(
                     "SELECT last_seq FROM rooms WHERE id = $1",
                     for_update!()
                 ))
                 .bind(room.0)
-                .fetch_one(conn)
-                .await?)
+                .fetch_optional(conn)
+                .await?
+                .ok_or(StoreError::NotFound("room"))
             }
 
-            /// `NotFound` rather than a foreign-key failure for an unknown user.
+            /// `NotFound("user")` rather than a foreign-key failure for an unknown user.
             async fn ensure_user_exists(conn: &mut Connection, user: UserId) -> StoreResult<()> {
                 sqlx::query("SELECT 1 FROM users WHERE id = $1")
                     .bind(user.0)
-                    .fetch_one(conn)
-                    .await?;
+                    .fetch_optional(conn)
+                    .await?
+                    .ok_or(StoreError::NotFound("user"))?;
                 Ok(())
             }
 

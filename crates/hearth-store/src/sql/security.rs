@@ -27,18 +27,21 @@ macro_rules! security_store {
 
             #[async_trait::async_trait]
             impl $crate::traits::SecurityStore for $Store {
-                async fn totp_state(&self, user: UserId) -> StoreResult<TotpState> {
-                    let row = sqlx::query(
+                async fn totp_state(&self, user: UserId) -> StoreResult<Option<TotpState>> {
+                    let Some(row) = sqlx::query(
                         "SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1",
                     )
                     .bind(user.0)
-                    .fetch_one(self.reader())
-                    .await?;
-                    Ok(TotpState {
+                    .fetch_optional(self.reader())
+                    .await?
+                    else {
+                        return Ok(None);
+                    };
+                    Ok(Some(TotpState {
                         secret: row.opt_text("totp_secret")?,
                         enabled: row.flag("totp_enabled")?,
                         last_step: row.opt_int("totp_last_step")?,
-                    })
+                    }))
                 }
 
                 async fn set_pending_totp(
@@ -52,8 +55,9 @@ macro_rules! security_store {
                         for_update!()
                     ))
                     .bind(user.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("user"))?;
                     if enabled {
                         return Err(StoreError::Conflict("totp"));
                     }
@@ -80,13 +84,14 @@ macro_rules! security_store {
                         for_update!()
                     ))
                     .bind(user.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("user"))?;
                     if row.flag("totp_enabled")? {
                         return Err(StoreError::Conflict("totp"));
                     }
                     if row.opt_text("totp_secret")?.is_none() {
-                        return Err(StoreError::NotFound);
+                        return Err(StoreError::NotFound("totp secret"));
                     }
                     sqlx::query(
                         "UPDATE users SET totp_enabled = TRUE, totp_last_step = $1 WHERE id = $2",
@@ -123,7 +128,7 @@ macro_rules! security_store {
                     .bind(user.0)
                     .execute(&mut *tx)
                     .await?;
-                    found(done.rows_affected())?;
+                    found(done.rows_affected(), "user")?;
                     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
                         .bind(user.0)
                         .execute(&mut *tx)
@@ -274,7 +279,7 @@ macro_rules! security_store {
                         .bind(user.0)
                         .execute(self.writer())
                         .await?;
-                    found(done.rows_affected())
+                    found(done.rows_affected(), "user")
                 }
 
                 async fn scrub_user(&self, user: UserId) -> StoreResult<UserRecord> {
@@ -291,7 +296,7 @@ macro_rules! security_store {
                     .bind(user.0)
                     .fetch_optional(&mut *tx)
                     .await?
-                    .ok_or(StoreError::NotFound)?;
+                    .ok_or(StoreError::NotFound("user"))?;
                     for sql in [
                         "DELETE FROM recovery_codes WHERE user_id = $1",
                         "DELETE FROM email_tokens WHERE user_id = $1",

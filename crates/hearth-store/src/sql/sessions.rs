@@ -153,16 +153,19 @@ macro_rules! session_store {
                     row.as_ref().map(rows::session).transpose()
                 }
 
-                async fn session_by_id(&self, id: SessionId) -> StoreResult<SessionRecord> {
+                async fn session_by_id(
+                    &self,
+                    id: SessionId,
+                ) -> StoreResult<Option<SessionRecord>> {
                     let row = sqlx::query(concat!(
                         "SELECT ",
                         session_columns!(),
                         " FROM sessions WHERE id = $1"
                     ))
                     .bind(id.0)
-                    .fetch_one(self.reader())
+                    .fetch_optional(self.reader())
                     .await?;
-                    rows::session(&row)
+                    row.as_ref().map(rows::session).transpose()
                 }
 
                 async fn list_sessions(
@@ -191,7 +194,7 @@ macro_rules! session_store {
                     .bind(id.0)
                     .execute(self.writer())
                     .await?;
-                    found(done.rows_affected())
+                    found(done.rows_affected(), "session")
                 }
 
                 async fn revoke_user_sessions(

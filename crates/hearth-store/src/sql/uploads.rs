@@ -47,16 +47,16 @@ macro_rules! upload_store {
                     Ok(())
                 }
 
-                async fn upload_by_id(&self, id: UploadId) -> StoreResult<UploadRecord> {
+                async fn upload_by_id(&self, id: UploadId) -> StoreResult<Option<UploadRecord>> {
                     let row = sqlx::query(concat!(
                         "SELECT ",
                         upload_columns!(),
                         " FROM uploads WHERE id = $1"
                     ))
                     .bind(id.0)
-                    .fetch_one(self.reader())
+                    .fetch_optional(self.reader())
                     .await?;
-                    rows::upload(&row)
+                    row.as_ref().map(rows::upload).transpose()
                 }
 
                 async fn uploads_by_ids(&self, ids: &[UploadId]) -> StoreResult<Vec<UploadRecord>> {

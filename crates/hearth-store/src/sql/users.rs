@@ -48,19 +48,19 @@ macro_rules! user_store {
                     rows::user(&row)
                 }
 
-                async fn user_by_id(&self, id: UserId) -> StoreResult<UserRecord> {
+                async fn user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
                     let row = sqlx::query(concat!(
                         "SELECT ",
                         user_columns!(),
                         " FROM users WHERE id = $1"
                     ))
                     .bind(id.0)
-                    .fetch_one(self.reader())
+                    .fetch_optional(self.reader())
                     .await?;
-                    rows::user(&row)
+                    row.as_ref().map(rows::user).transpose()
                 }
 
-                async fn user_by_login(&self, login: &str) -> StoreResult<UserRecord> {
+                async fn user_by_login(&self, login: &str) -> StoreResult<Option<UserRecord>> {
                     // Two indexed lookups (an OR would scan the table); a
                     // username match wins over an e-mail match.
                     let row = sqlx::query(concat!(
@@ -72,9 +72,9 @@ macro_rules! user_store {
                     ))
                     .bind(login.to_lowercase())
                     .bind(login)
-                    .fetch_one(self.reader())
+                    .fetch_optional(self.reader())
                     .await?;
-                    rows::user(&row)
+                    row.as_ref().map(rows::user).transpose()
                 }
 
                 async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
@@ -141,7 +141,7 @@ macro_rules! user_store {
                     .bind(id.0)
                     .fetch_optional(self.writer())
                     .await?
-                    .ok_or(StoreError::NotFound)?;
+                    .ok_or(StoreError::NotFound("user"))?;
                     rows::user(&row)
                 }
 
@@ -151,7 +151,7 @@ macro_rules! user_store {
                         .bind(id.0)
                         .execute(self.writer())
                         .await?;
-                    found(done.rows_affected())
+                    found(done.rows_affected(), "user")
                 }
 
                 async fn set_admin(&self, id: UserId, is_admin: bool) -> StoreResult<()> {
@@ -160,7 +160,7 @@ macro_rules! user_store {
                         .bind(id.0)
                         .execute(self.writer())
                         .await?;
-                    found(done.rows_affected())
+                    found(done.rows_affected(), "user")
                 }
             }
         }

@@ -208,7 +208,7 @@ async fn insert_plain_run(
     for (job, seq) in run.iter().zip(seqs) {
         outcomes.push(match seq {
             Some(seq) => created(&job.new, seq).map(Inserted::Created),
-            None => Err(StoreError::NotFound),
+            None => Err(StoreError::NotFound("room")),
         });
     }
     Ok(())
@@ -285,7 +285,7 @@ async fn insert_row(conn: &mut SqliteConnection, new: &NewMessage) -> Outcome {
     };
     let seq = match inserted {
         Ok(Some(seq)) => seq,
-        Ok(None) => return Ok(Err(StoreError::NotFound)),
+        Ok(None) => return Ok(Err(StoreError::NotFound("room"))),
         Err(e) => {
             if let Some(nonce) = &new.nonce
                 && is_unique_violation_of(&e, "messages.nonce")
@@ -390,7 +390,7 @@ mod tests {
         .await;
         let seqs: Vec<Option<i64>> = outcomes.iter().map(seq_of).collect();
         assert_eq!(seqs, [Some(1), Some(1), None, Some(2)]);
-        assert!(matches!(outcomes[2], Err(StoreError::NotFound)));
+        assert!(matches!(outcomes[2], Err(StoreError::NotFound("room"))));
         assert_eq!(last_seq(&store, general.id).await, 2);
         assert_eq!(last_seq(&store, random.id).await, 1);
         for outcome in outcomes.iter().flatten() {
@@ -399,7 +399,7 @@ mod tests {
                 .message_by_id(sent.room_id, sent.id)
                 .await
                 .expect("stored");
-            assert_eq!(stored, sent, "the answer is what was stored");
+            assert_eq!(stored, Some(sent), "the answer is what was stored");
         }
 
         // A repeated nonce breaks the statement: the run goes one by one.

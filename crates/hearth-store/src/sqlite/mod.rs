@@ -201,7 +201,7 @@ impl Store for SqliteStore {
     async fn session_with_user(
         &self,
         id: SessionId,
-    ) -> StoreResult<(crate::records::SessionRecord, crate::records::UserRecord)> {
+    ) -> StoreResult<Option<(crate::records::SessionRecord, crate::records::UserRecord)>> {
         reads::session_with_user(&self.reader, id).await
     }
 
@@ -209,7 +209,7 @@ impl Store for SqliteStore {
         &self,
         room: RoomId,
         user: UserId,
-    ) -> StoreResult<crate::records::SendingContext> {
+    ) -> StoreResult<Option<crate::records::SendingContext>> {
         reads::sending_context(&self.reader, room, user).await
     }
 }

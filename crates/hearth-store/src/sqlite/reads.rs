@@ -28,7 +28,7 @@ macro_rules! prefixed_user_columns {
 pub(super) async fn session_with_user(
     reader: &SqlitePool,
     id: SessionId,
-) -> StoreResult<(SessionRecord, UserRecord)> {
+) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         session_columns!(),
@@ -37,9 +37,12 @@ pub(super) async fn session_with_user(
         " FROM users) AS u ON u.u_id = sessions.user_id WHERE sessions.id = $1"
     ))
     .bind(id.0)
-    .fetch_one(reader)
+    .fetch_optional(reader)
     .await?;
-    Ok((rows::session(&row)?, user_record!(row, "u_")))
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some((rows::session(&row)?, user_record!(row, "u_"))))
 }
 
 /// [`Store::sending_context`](crate::Store::sending_context) in one query.
@@ -47,7 +50,7 @@ pub(super) async fn sending_context(
     reader: &SqlitePool,
     room: RoomId,
     user: UserId,
-) -> StoreResult<SendingContext> {
+) -> StoreResult<Option<SendingContext>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         room_columns!(),
@@ -63,18 +66,21 @@ pub(super) async fn sending_context(
     ))
     .bind(room.0)
     .bind(user.0)
-    .fetch_one(reader)
+    .fetch_optional(reader)
     .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
     let sender = match row.opt_id("u_id")? {
         Some(_) => Some(user_record!(row, "u_")),
         None => None,
     };
     let notify_all = parse_ids_json(&row.text("notify_all")?)
         .map_err(|e| StoreError::Corrupt(format!("members of room {room}: {e}")))?;
-    Ok(SendingContext {
+    Ok(Some(SendingContext {
         room: rows::room(&row)?,
         member: rows::joined_member(&row)?,
         sender,
         notify_all: notify_all.into_iter().map(UserId).collect(),
-    })
+    }))
 }
