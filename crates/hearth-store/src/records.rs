@@ -1,6 +1,7 @@
 //! Rows as the store holds them. The server turns these into wire DTOs.
 
 use hearth_protocol::dto::{Role, RoomKind};
+use hearth_protocol::gateway::RoomPosition;
 use hearth_protocol::notifications::NotifyLevel;
 use hearth_protocol::{MessageId, RoomId, SessionId, UploadId, UserId};
 use time::OffsetDateTime;
@@ -173,6 +174,19 @@ pub struct RoomListEntry {
     pub mention_count: i64,
     /// The newest non-deleted message, if any.
     pub last_message: Option<MessageRecord>,
+}
+
+impl RoomListEntry {
+    /// Where the user stands in this room, as `ready` and `resync` tell it.
+    pub fn position(&self) -> RoomPosition {
+        RoomPosition {
+            id: self.room.id,
+            last_seq: self.room.last_seq,
+            read_seq: self.member.read_seq,
+            unread: self.unread,
+            mention_count: self.mention_count,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -11,8 +11,8 @@
 use crate::hub::{Audience, Hub};
 use futures_util::StreamExt;
 use hearth_protocol::UserId;
-use hearth_protocol::gateway::{ResyncEvent, RoomPosition, ServerEvent};
-use hearth_store::Store;
+use hearth_protocol::gateway::{ResyncEvent, ServerEvent};
+use hearth_store::{RoomListEntry, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -89,16 +89,7 @@ impl Resyncer {
     async fn resync_user(&self, user: UserId) -> bool {
         match self.store.room_counts_for_user(user).await {
             Ok(entries) => {
-                let rooms = entries
-                    .iter()
-                    .map(|e| RoomPosition {
-                        id: e.room.id,
-                        last_seq: e.room.last_seq,
-                        read_seq: e.member.read_seq,
-                        unread: e.unread,
-                        mention_count: e.mention_count,
-                    })
-                    .collect();
+                let rooms = entries.iter().map(RoomListEntry::position).collect();
                 self.hub.dispatch(
                     &Audience::Users {
                         user_ids: vec![user],

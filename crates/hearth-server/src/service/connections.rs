@@ -3,9 +3,9 @@
 
 use crate::service::presence::Presence;
 use crate::service::views;
-use hearth_protocol::gateway::{Ready, RoomPosition};
+use hearth_protocol::gateway::Ready;
 use hearth_protocol::{RoomId, SessionId, UserId};
-use hearth_store::{Store, StoreError, UserRecord};
+use hearth_store::{RoomListEntry, Store, StoreError, UserRecord};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -91,16 +91,7 @@ impl ConnectionService {
         heartbeat: Duration,
     ) -> Result<(Ready, Vec<UserId>), StoreError> {
         let entries = self.store.room_counts_for_user(user.id).await?;
-        let rooms = entries
-            .iter()
-            .map(|e| RoomPosition {
-                id: e.room.id,
-                last_seq: e.room.last_seq,
-                read_seq: e.member.read_seq,
-                unread: e.unread,
-                mention_count: e.mention_count,
-            })
-            .collect();
+        let rooms = entries.iter().map(RoomListEntry::position).collect();
         let peers = self.presence.peers(user.id).await?;
         let ready = Ready {
             user: views::user(user, true),
