@@ -64,7 +64,6 @@ pub struct MessageService {
 }
 
 impl MessageService {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
         events: Events,

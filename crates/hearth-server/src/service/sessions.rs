@@ -51,7 +51,6 @@ pub struct SessionService {
 }
 
 impl SessionService {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
         tokens: TokenKeys,
