@@ -148,6 +148,9 @@ impl NotificationService {
                 })),
             );
         }
+        // Do-not-disturb is decided now, as the message is sent: turning it
+        // off a moment later must not release what arrived during it.
+        let pushed = self.not_disturbed(pushed).await?;
         if !pushed.is_empty() {
             let this = self.clone();
             let room_name = room.name.clone();
@@ -161,17 +164,16 @@ impl NotificationService {
         Ok(())
     }
 
-    /// Pushes `message` to each user's browsers, skipping users in
-    /// do-not-disturb and forgetting subscriptions the push service says are gone.
-    async fn push_message(
+    /// The recipients who are active and not in do-not-disturb.
+    async fn not_disturbed(
         &self,
-        room_name: &str,
-        message: &Message,
         recipients: Vec<(UserId, NotificationKind)>,
-    ) -> anyhow::Result<()> {
+    ) -> ApiResult<Vec<(UserId, NotificationKind)>> {
+        if recipients.is_empty() {
+            return Ok(recipients);
+        }
         let now = OffsetDateTime::now_utc();
         let ids: Vec<UserId> = recipients.iter().map(|(u, _)| *u).collect();
-        // Active users not in do-not-disturb.
         let reachable: HashSet<UserId> = self
             .store
             .users_by_ids(&ids)
@@ -180,10 +182,22 @@ impl NotificationService {
             .filter(|u| u.dnd_until.is_none_or(|until| until <= now) && !u.deactivated)
             .map(|u| u.id)
             .collect();
+        Ok(recipients
+            .into_iter()
+            .filter(|(user, _)| reachable.contains(user))
+            .collect())
+    }
+
+    /// Pushes `message` to each recipient's browsers, forgetting subscriptions
+    /// the push service says are gone.
+    async fn push_message(
+        &self,
+        room_name: &str,
+        message: &Message,
+        recipients: Vec<(UserId, NotificationKind)>,
+    ) -> anyhow::Result<()> {
+        let now = OffsetDateTime::now_utc();
         for (user, kind) in recipients {
-            if !reachable.contains(&user) {
-                continue;
-            }
             let payload = push_payload(kind, room_name, message);
             let bytes = serde_json::to_vec(&payload)?;
             for subscription in self.store.push_subscriptions(user).await? {
