@@ -50,9 +50,23 @@ pub use crate::{expect_event, seen_events};
 impl TestApp {
     /// Opens an authenticated gateway connection and waits for `ready`.
     pub async fn ws(&self, user: &TestUser) -> WsClient {
-        let mut c = self.ws_raw().await;
+        WsClient::connect(self.addr, &user.token).await
+    }
+
+    /// An unauthenticated gateway connection.
+    pub async fn ws_raw(&self) -> WsClient {
+        WsClient::connect_raw(self.addr).await
+    }
+}
+
+impl WsClient {
+    /// A gateway connection to the server at `addr`, authenticated with
+    /// `token`, once its `ready` came (for servers that are no [`TestApp`],
+    /// such as a `hearth` process).
+    pub async fn connect(addr: std::net::SocketAddr, token: &str) -> WsClient {
+        let mut c = Self::connect_raw(addr).await;
         c.send_op(ClientOp::Auth {
-            token: user.token.clone(),
+            token: token.to_string(),
         })
         .await;
         let ready = expect_event!(c, ServerEvent::Ready(r) => r.clone());
@@ -60,9 +74,9 @@ impl TestApp {
         c
     }
 
-    /// An unauthenticated gateway connection.
-    pub async fn ws_raw(&self) -> WsClient {
-        let url = format!("ws://{}/api/v1/gateway", self.addr);
+    /// An unauthenticated gateway connection to the server at `addr`.
+    pub async fn connect_raw(addr: std::net::SocketAddr) -> WsClient {
+        let url = format!("ws://{addr}/api/v1/gateway");
         let (stream, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
             .await
             .expect("ws connect timed out")

@@ -121,6 +121,8 @@ impl TestRedis {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            // For `DEBUG SLEEP` (see `pause`): a private server, not the shared one.
+            .args(["--enable-debug-command", "yes"])
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(std::process::Stdio::null())
@@ -143,6 +145,29 @@ impl TestRedis {
     }
 }
 
+impl TestRedis {
+    /// Freezes the server for `seconds` (`DEBUG SLEEP`): connections stay
+    /// open, nothing is answered. The task ends when the server wakes.
+    pub fn pause(&self, seconds: u32) -> tokio::task::JoinHandle<()> {
+        let url = self.url();
+        tokio::spawn(async move {
+            let client = redis::Client::open(url).expect("redis url");
+            // The answer comes only when the server wakes: no response timeout.
+            let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+            let mut conn = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .expect("connect to the test redis-server");
+            let _: () = redis::cmd("DEBUG")
+                .arg("SLEEP")
+                .arg(seconds)
+                .query_async(&mut conn)
+                .await
+                .expect("DEBUG SLEEP");
+        })
+    }
+}
+
 impl Drop for TestRedis {
     fn drop(&mut self) {
         self.kill();
@@ -153,6 +178,10 @@ impl Drop for TestRedis {
 pub struct TestCluster {
     /// `None` once a node was killed.
     nodes: Vec<Option<TestApp>>,
+    /// What a node joining the cluster (such as a `hearth` process) needs.
+    pub database_url: String,
+    pub redis_url: String,
+    pub redis_prefix: String,
     /// Dropped after the nodes (fields drop in order).
     _db: TestDatabase,
 }
@@ -183,6 +212,16 @@ pub async fn spawn_cluster_with(
     configure: impl Fn(&mut Config),
 ) -> TestCluster {
     let db = TestDatabase::create().await;
+    spawn_cluster_on(db, setup, configure).await
+}
+
+/// [`spawn_cluster_with`] on a database made beforehand (e.g. one reached
+/// through a [`PgRelay`]: `configure` sets `database.url`).
+pub async fn spawn_cluster_on(
+    db: TestDatabase,
+    setup: ClusterSetup,
+    configure: impl Fn(&mut Config),
+) -> TestCluster {
     let prefix = format!("hearth-test-{}", unique());
     let mut nodes = Vec::with_capacity(setup.nodes);
     for i in 0..setup.nodes {
@@ -201,7 +240,13 @@ pub async fn spawn_cluster_with(
         assert_eq!(node.state.node.store.backend(), "postgres");
         nodes.push(Some(node));
     }
-    let cluster = TestCluster { nodes, _db: db };
+    let cluster = TestCluster {
+        nodes,
+        database_url: db.url(),
+        redis_url: setup.redis_url.clone(),
+        redis_prefix: prefix,
+        _db: db,
+    };
     for i in 0..setup.nodes {
         cluster.await_ready(i, true).await;
     }
