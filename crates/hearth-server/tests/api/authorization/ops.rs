@@ -155,7 +155,7 @@ async fn attempt(app: &TestApp, cast: &Cast, caller: Caller, name: &str, kind: R
 pub async fn run() {
     let app = spawn_app().await;
     let cast = Cast::new(&app).await;
-    let mut report = super::Report::default();
+    let mut report = super::report::Report::default();
     for row in OPS {
         for (kind, line) in row.cells.lines() {
             let room_kind = match kind {

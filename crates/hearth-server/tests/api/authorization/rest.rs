@@ -351,7 +351,7 @@ fn kind_of(name: &str) -> RoomKind {
 pub async fn run(which: impl Fn(&RestRow) -> bool, only: Option<&str>) {
     let app = spawn_app().await;
     let cast = Cast::new(&app).await;
-    let mut report = super::Report::default();
+    let mut report = super::report::Report::default();
     for row in REST.iter().filter(|r| which(r)) {
         for (kind, line) in row.cells.lines() {
             if kind != only {
