@@ -35,7 +35,7 @@ async fn a_frozen_bus_loses_and_duplicates_nothing() {
     let mut nonces = HashSet::new();
     let mut n = 0;
     let send_one = async |n: &mut usize| {
-        let (node, user) = if *n % 2 == 0 {
+        let (node, user) = if n.is_multiple_of(2) {
             (node0, &alice)
         } else {
             (node1, &bob)
