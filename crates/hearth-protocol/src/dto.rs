@@ -14,6 +14,9 @@ pub struct User {
     pub display_name: String,
     pub bio: String,
     pub status_text: String,
+    /// An IANA time zone name (`Europe/Berlin`), or empty when not given.
+    #[serde(default)]
+    pub time_zone: String,
     pub avatar_url: Option<String>,
     /// Only present for the user themself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,6 +98,9 @@ pub struct UpdateProfileRequest {
     pub bio: Option<String>,
     #[serde(default)]
     pub status_text: Option<String>,
+    /// An IANA time zone name (`Europe/Berlin`); empty clears it.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// An upload id of an image, or null to clear.
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -373,6 +379,12 @@ pub struct MessagePage {
     /// True when more messages exist beyond this page in the requested direction.
     pub has_more: bool,
     pub last_seq: i64,
+}
+
+/// `GET /rooms/{id}/pins`: the room's pinned messages, newest first.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct PinnedMessages {
+    pub messages: Vec<Message>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

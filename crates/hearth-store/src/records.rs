@@ -15,6 +15,8 @@ pub struct UserRecord {
     pub password_hash: String,
     pub bio: String,
     pub status_text: String,
+    /// An IANA time zone name, or empty when not given.
+    pub time_zone: String,
     pub avatar: Option<UploadId>,
     pub is_admin: bool,
     pub deactivated: bool,
@@ -44,6 +46,7 @@ pub struct ProfilePatch {
     pub display_name: Option<String>,
     pub bio: Option<String>,
     pub status_text: Option<String>,
+    pub time_zone: Option<String>,
     pub avatar: Option<Option<UploadId>>,
 }
 

@@ -269,6 +269,8 @@ pub trait MessageStore: Send + Sync {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<MessageRecord>>;
+    /// The room's pinned messages, newest first, at most `limit`.
+    async fn pinned_messages(&self, room: RoomId, limit: u32) -> StoreResult<Vec<MessageRecord>>;
     /// The change feed: up to `limit` messages whose `updated_seq` > `after`,
     /// the lowest `updated_seq` first, returned in ascending seq order. A client
     /// continues from the page's highest `updated_seq`.

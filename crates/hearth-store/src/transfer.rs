@@ -91,6 +91,7 @@ const TABLES: &[Table] = &[
             col("totp_last_step", OptInt),
             col("dnd_until", OptTime),
             col("digest_watermark", OptTime),
+            col("time_zone", Str),
         ],
         order_by: "rowid",
         skipped: &[],

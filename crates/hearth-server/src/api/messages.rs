@@ -9,7 +9,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hearth_protocol::dto::{EditMessageRequest, Message, MessagePage, SendMessageRequest};
+use hearth_protocol::dto::{
+    EditMessageRequest, Message, MessagePage, PinnedMessages, SendMessageRequest,
+};
 use hearth_protocol::{ErrorBody, MessageId, RoomId};
 use serde::Deserialize;
 
@@ -184,6 +186,18 @@ pub async fn pin_message(
             .pin(auth.user_id, id, message_id, true)
             .await?,
     ))
+}
+
+/// The room's pinned messages, newest first (at most 100).
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/pins", tag = "messages", params(("id" = String, Path)),
+    responses((status = 200, body = PinnedMessages), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_pins(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath(id): ApiPath<RoomId>,
+) -> ApiResult<Json<PinnedMessages>> {
+    let messages = state.services.messages.pinned(auth.user_id, id).await?;
+    Ok(Json(PinnedMessages { messages }))
 }
 
 /// Unpin a message.

@@ -120,6 +120,7 @@ pub fn router() -> Router<AppState> {
             "/rooms/{id}/messages/{message_id}/reactions/{emoji}",
             put(messages::add_reaction).delete(messages::remove_reaction),
         )
+        .route("/rooms/{id}/pins", get(messages::list_pins))
         .route(
             "/rooms/{id}/messages/{message_id}/pin",
             put(messages::pin_message).delete(messages::unpin_message),

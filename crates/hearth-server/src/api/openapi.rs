@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         super::messages::send_message, super::messages::list_messages, super::messages::get_message,
         super::messages::edit_message, super::messages::delete_message, super::messages::add_reaction,
         super::messages::remove_reaction, super::messages::pin_message, super::messages::unpin_message,
+        super::messages::list_pins,
         super::uploads::create_upload, super::uploads::get_upload, super::uploads::get_thumbnail,
         super::avatars::get_user_avatar, super::avatars::get_room_avatar,
         super::search::search_messages,

@@ -110,9 +110,67 @@ impl DisplayName {
     }
 }
 
+/// A time zone as an IANA name (`Europe/Berlin`, `UTC`), as browsers report
+/// it (`Intl.DateTimeFormat().resolvedOptions().timeZone`), or empty for
+/// "not given". Only its shape is checked: the server never computes with
+/// it, clients that cannot resolve a name show no local time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeZone(String);
+
+impl TimeZone {
+    pub fn parse(raw: &str) -> ApiResult<Self> {
+        let tz = raw.trim();
+        let shape_ok = tz.len() <= 64
+            && tz.split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+            })
+            && tz.starts_with(|c: char| c.is_ascii_alphabetic());
+        if !tz.is_empty() && !shape_ok {
+            return Err(ApiError::validation(
+                "time_zone: an IANA time zone name such as Europe/Berlin, or empty",
+            ));
+        }
+        Ok(Self(tz.to_string()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zones_are_iana_shaped_or_empty() {
+        for ok in [
+            "Europe/Berlin",
+            "UTC",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+5",
+            "",
+        ] {
+            assert_eq!(
+                TimeZone::parse(ok).map(TimeZone::into_inner).ok(),
+                Some(ok.to_string()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "Europe//Berlin",
+            "/UTC",
+            "Berlin Time",
+            "<script>",
+            "1/2",
+            &"A".repeat(65),
+        ] {
+            assert!(TimeZone::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn usernames_are_lowercased_and_bounded() {

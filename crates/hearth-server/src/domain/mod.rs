@@ -3,7 +3,8 @@
 //! the field. Request handlers and gateway ops parse into these at the edge;
 //! services take them.
 //!
-//! - [`accounts`]: [`Username`], [`Password`], [`Email`], [`DisplayName`];
+//! - [`accounts`]: [`Username`], [`Password`], [`Email`], [`DisplayName`],
+//!   [`TimeZone`];
 //! - [`messages`]: [`MessageBody`], [`Nonce`], [`Emoji`], mentions;
 //! - [`text`]: bounded free text, [`RoomName`].
 
@@ -11,6 +12,6 @@ pub mod accounts;
 pub mod messages;
 pub mod text;
 
-pub use accounts::{DisplayName, Email, Password, Username};
+pub use accounts::{DisplayName, Email, Password, TimeZone, Username};
 pub use messages::{Emoji, Mentions, MessageBody, Nonce, parse_mentions};
 pub use text::{RoomName, bounded_text};

@@ -4,7 +4,7 @@
 
 use crate::auth::{AuthUser, password};
 use crate::config::Registration;
-use crate::domain::{DisplayName, Email, Password, Username, bounded_text};
+use crate::domain::{DisplayName, Email, Password, TimeZone, Username, bounded_text};
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{Lockout, LockoutKey};
 use crate::ratelimit::RateLimits;
@@ -318,6 +318,12 @@ impl AccountService {
                 .as_deref()
                 .map(|s| bounded_text(s, "status_text", 100))
                 .transpose()?,
+            time_zone: req
+                .time_zone
+                .as_deref()
+                .map(TimeZone::parse)
+                .transpose()?
+                .map(TimeZone::into_inner),
             avatar: match req.avatar {
                 Some(Some(upload)) => Some(Some(self.uploads.check_own_image(user, upload).await?)),
                 Some(None) => Some(None),

@@ -19,6 +19,10 @@ use time::OffsetDateTime;
 /// Most attachments on one message.
 pub const MAX_ATTACHMENTS: usize = 10;
 
+/// Most pinned messages one listing returns (rooms rarely pin more; the
+/// newest are listed).
+pub const MAX_PINS_LISTED: u32 = 100;
+
 /// What a sender asks for (from REST or the gateway).
 pub struct SendMessage {
     pub body: MessageBody,
@@ -301,6 +305,13 @@ impl MessageService {
             has_more,
             last_seq: access.room.last_seq,
         })
+    }
+
+    /// The room's pinned messages, newest first (at most [`MAX_PINS_LISTED`]).
+    pub async fn pinned(&self, user: UserId, room_id: RoomId) -> ApiResult<Vec<Message>> {
+        self.access.authorize(user, room_id, Action::Read).await?;
+        let records = self.store.pinned_messages(room_id, MAX_PINS_LISTED).await?;
+        self.views.messages(&records, Some(user)).await
     }
 
     pub async fn get(&self, user: UserId, room_id: RoomId, id: MessageId) -> ApiResult<Message> {

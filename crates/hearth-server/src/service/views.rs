@@ -27,6 +27,7 @@ pub fn user(rec: &UserRecord, include_email: bool) -> User {
         display_name: rec.display_name.clone(),
         bio: rec.bio.clone(),
         status_text: rec.status_text.clone(),
+        time_zone: rec.time_zone.clone(),
         avatar_url: avatar_url(rec.id, rec.avatar),
         email: if include_email {
             rec.email.clone()

@@ -316,6 +316,50 @@ async fn profile_edit_and_user_lookup() {
 }
 
 #[tokio::test]
+async fn a_time_zone_is_kept_shown_to_others_and_checked() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bobby").await;
+    let me: User = app.get_ok("/api/v1/users/me", &alice.token).await;
+    assert_eq!(me.time_zone, "", "not given until set");
+    let me: User = app
+        .patch_ok(
+            "/api/v1/users/me",
+            &alice.token,
+            &UpdateProfileRequest {
+                time_zone: Some("Europe/Berlin".to_string()),
+                ..UpdateProfileRequest::default()
+            },
+        )
+        .await;
+    assert_eq!(me.time_zone, "Europe/Berlin");
+    let seen: User = app
+        .get_ok(&format!("/api/v1/users/{}", alice.id), &bob.token)
+        .await;
+    assert_eq!(seen.time_zone, "Europe/Berlin");
+    let (s, b) = app
+        .patch(
+            "/api/v1/users/me",
+            &alice.token,
+            json!({"time_zone": "Mars Base"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["error"]["code"], "validation", "{b}");
+    let me: User = app
+        .patch_ok(
+            "/api/v1/users/me",
+            &alice.token,
+            &UpdateProfileRequest {
+                time_zone: Some(String::new()),
+                ..UpdateProfileRequest::default()
+            },
+        )
+        .await;
+    assert_eq!(me.time_zone, "", "empty clears it");
+}
+
+#[tokio::test]
 async fn closed_and_invite_only_registration() {
     let app =
         spawn_app_with(|c| c.auth.registration = hearth_server::config::Registration::Closed).await;

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use hearth_protocol::dto::{
-    CreateRoomRequest, EditMessageRequest, ReactionSummary, SendMessageRequest,
+    CreateRoomRequest, EditMessageRequest, PinnedMessages, ReactionSummary, SendMessageRequest,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -264,6 +264,46 @@ async fn replies_edits_deletes_and_reactions() {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn pinned_messages_are_listed_newest_first_to_members_only() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let carol = app.register("carol").await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "plans", &[])
+        .await
+        .id;
+    let path = format!("/api/v1/rooms/{room}");
+    let first = app.send(&alice, room, "first").await;
+    let second = app.send(&alice, room, "second").await;
+    app.send(&alice, room, "not pinned").await;
+    for m in [&first, &second] {
+        let (s, b) = app
+            .put(&format!("{path}/messages/{}/pin", m.id), &alice.token)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let pins: PinnedMessages = app.get_ok(&format!("{path}/pins"), &alice.token).await;
+    let bodies: Vec<&str> = pins.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["second", "first"]);
+    assert!(pins.messages.iter().all(|m| m.pinned));
+
+    let (s, _) = app
+        .delete(&format!("{path}/messages/{}/pin", second.id), &alice.token)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let pins: PinnedMessages = app.get_ok(&format!("{path}/pins"), &alice.token).await;
+    assert_eq!(pins.messages.len(), 1);
+    assert_eq!(pins.messages[0].id, first.id);
+
+    let (s, _) = app.get(&format!("{path}/pins"), &carol.token).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a non-member of a group sees no pins"
+    );
 }
 
 #[tokio::test]

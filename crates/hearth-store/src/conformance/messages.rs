@@ -515,6 +515,38 @@ pub async fn pinning_takes_a_new_seq(store: &dyn Store) {
     );
 }
 
+pub async fn pinned_messages_list_newest_first_without_unpinned_or_deleted(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let general = room(store, RoomKind::Channel, "general", &[&alice]).await;
+    let random = room(store, RoomKind::Channel, "random", &[&alice]).await;
+    let first = send(store, general.id, alice.id, "first").await;
+    let second = send(store, general.id, alice.id, "second").await;
+    let third = send(store, general.id, alice.id, "third").await;
+    let unpinned = send(store, general.id, alice.id, "unpinned").await;
+    let elsewhere = send(store, random.id, alice.id, "elsewhere").await;
+    for m in [&first, &second, &third, &unpinned] {
+        store.set_pinned(general.id, m.id, true).await.expect("pin");
+    }
+    store
+        .set_pinned(random.id, elsewhere.id, true)
+        .await
+        .expect("pin");
+    store
+        .set_pinned(general.id, unpinned.id, false)
+        .await
+        .expect("unpin");
+    store
+        .delete_message(general.id, second.id)
+        .await
+        .expect("delete");
+
+    let ids = |list: Vec<MessageRecord>| list.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    let pinned = store.pinned_messages(general.id, 10).await.expect("pins");
+    assert_eq!(ids(pinned), vec![third.id, first.id]);
+    let limited = store.pinned_messages(general.id, 1).await.expect("pins");
+    assert_eq!(ids(limited), vec![third.id]);
+}
+
 pub async fn reactions_are_added_once_and_removed(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;

@@ -140,6 +140,7 @@ macro_rules! conformance_tests {
             deleting_leaves_a_tombstone_in_place,
             deleted_messages_cannot_be_edited_pinned_or_reacted_to,
             pinning_takes_a_new_seq,
+            pinned_messages_list_newest_first_without_unpinned_or_deleted,
             reactions_are_added_once_and_removed,
             distinct_reactions_are_limited,
             messages_before_pages_backwards_in_ascending_order,

@@ -144,6 +144,7 @@ pub async fn profile_patches_change_only_given_fields_and_clear_avatar(store: &d
             ProfilePatch {
                 bio: Some("hello".to_string()),
                 status_text: Some("busy".to_string()),
+                time_zone: Some("Europe/Berlin".to_string()),
                 ..ProfilePatch::default()
             },
         )
@@ -155,6 +156,7 @@ pub async fn profile_patches_change_only_given_fields_and_clear_avatar(store: &d
         (patched.bio.as_str(), patched.status_text.as_str()),
         ("hello", "busy")
     );
+    assert_eq!(patched.time_zone, "Europe/Berlin");
 
     let patched = store
         .update_profile(

@@ -271,6 +271,24 @@ macro_rules! message_store {
                     Ok(messages)
                 }
 
+                async fn pinned_messages(
+                    &self,
+                    room: RoomId,
+                    limit: u32,
+                ) -> StoreResult<Vec<MessageRecord>> {
+                    let found = sqlx::query(concat!(
+                        "SELECT ",
+                        message_columns!(),
+                        " FROM messages m WHERE m.room_id = $1 AND m.pinned \
+                         ORDER BY m.seq DESC LIMIT $2"
+                    ))
+                    .bind(room.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await?;
+                    found.iter().map(rows::message).collect()
+                }
+
                 async fn messages_changed_after(
                     &self,
                     room: RoomId,

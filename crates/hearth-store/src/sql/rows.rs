@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 macro_rules! user_columns {
     () => {
-        "id, username, display_name, email, password_hash, bio, status_text, avatar, \
+        "id, username, display_name, email, password_hash, bio, status_text, time_zone, avatar, \
          is_admin, deactivated, email_verified, totp_enabled, dnd_until, created_at"
     };
 }
@@ -133,6 +133,7 @@ macro_rules! user_record {
             password_hash: $row.text(concat!($prefix, "password_hash"))?,
             bio: $row.text(concat!($prefix, "bio"))?,
             status_text: $row.text(concat!($prefix, "status_text"))?,
+            time_zone: $row.text(concat!($prefix, "time_zone"))?,
             avatar: $row
                 .opt_id(concat!($prefix, "avatar"))?
                 .map(hearth_protocol::UploadId),

@@ -288,7 +288,7 @@ macro_rules! security_store {
                     // matches it.
                     let row = sqlx::query(concat!(
                         "UPDATE users SET deactivated = TRUE, display_name = 'deleted user', \
-                         bio = '', status_text = '', avatar = NULL, email = NULL, \
+                         bio = '', status_text = '', time_zone = '', avatar = NULL, email = NULL, \
                          email_verified = FALSE, password_hash = '', totp_secret = NULL, \
                          totp_enabled = FALSE, totp_last_step = NULL WHERE id = $1 RETURNING ",
                         user_columns!()

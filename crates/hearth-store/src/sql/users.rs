@@ -129,7 +129,8 @@ macro_rules! user_store {
                     let row = sqlx::query(concat!(
                         "UPDATE users SET display_name = coalesce($1, display_name), \
                          bio = coalesce($2, bio), status_text = coalesce($3, status_text), \
-                         avatar = CASE WHEN $4 THEN $5 ELSE avatar END \
+                         avatar = CASE WHEN $4 THEN $5 ELSE avatar END, \
+                         time_zone = coalesce($7, time_zone) \
                          WHERE id = $6 RETURNING ",
                         user_columns!()
                     ))
@@ -139,6 +140,7 @@ macro_rules! user_store {
                     .bind(set_avatar)
                     .bind(avatar)
                     .bind(id.0)
+                    .bind(patch.time_zone)
                     .fetch_optional(self.writer())
                     .await?
                     .ok_or(StoreError::NotFound("user"))?;

@@ -18,7 +18,7 @@ macro_rules! prefixed_user_columns {
     () => {
         "id AS u_id, username AS u_username, display_name AS u_display_name, \
          email AS u_email, password_hash AS u_password_hash, bio AS u_bio, \
-         status_text AS u_status_text, avatar AS u_avatar, is_admin AS u_is_admin, \
+         status_text AS u_status_text, time_zone AS u_time_zone, avatar AS u_avatar, is_admin AS u_is_admin, \
          deactivated AS u_deactivated, email_verified AS u_email_verified, \
          totp_enabled AS u_totp_enabled, dnd_until AS u_dnd_until, created_at AS u_created_at"
     };

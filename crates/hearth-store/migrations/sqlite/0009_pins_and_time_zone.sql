@@ -1,0 +1,7 @@
+-- A room's pinned messages, listed newest first (`pinned_messages`); the
+-- condition is spelt as the query spells it (`AND m.pinned`), so SQLite uses
+-- the partial index.
+CREATE INDEX messages_pinned ON messages (room_id, seq) WHERE pinned;
+-- The user's time zone (an IANA name), shown as their local time on their
+-- profile card; empty when not given.
+ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
