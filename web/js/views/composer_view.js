@@ -4,6 +4,8 @@ import VoiceRecorder from 'lib/voice_recorder.js';
 import RoomList from 'models/room_list.js';
 import EmojiPickerView from 'views/emoji_picker_view.js';
 import MentionMenuView from 'views/mention_menu_view.js';
+import ComposerAutocomplete from 'views/composer_autocomplete.js';
+import EmojiCatalog from 'helpers/emoji_catalog.js';
 import ComposerContextView from 'views/composer_context_view.js';
 import ComposerUploadsView from 'views/composer_uploads_view.js';
 import VoiceRecordingView from 'views/voice_recording_view.js';
@@ -27,6 +29,7 @@ export default class ComposerView {
   #sendBtn;
   #anonBtn = null;
   #mentions;
+  #suggest;
   #replyTo = null;
   #editing = null;
   #anonymous = false;
@@ -52,6 +55,12 @@ export default class ComposerView {
       onpaste: (e) => this.#onPaste(e),
     });
     this.#input.value = drafts.get(roomId) ?? '';
+    this.#suggest = new ComposerAutocomplete(this.#input, ctx.chat, () => {
+      this.#input.removeAttribute('aria-activedescendant');
+      this.#updateSend();
+    });
+    // `:shortcodes:` are turned into emoji when sent: have the data ready.
+    EmojiCatalog.load().catch(() => {});
     const fileInput = Dom.h('input', {
       type: 'file',
       multiple: true,
@@ -91,7 +100,7 @@ export default class ComposerView {
       ),
       fileInput,
     );
-    this.el = Dom.h('div', { class: 'composer' }, this.#mentions.el, this.#context.el, this.#uploads.el, this.#box);
+    this.el = Dom.h('div', { class: 'composer' }, this.#mentions.el, this.#suggest.el, this.#context.el, this.#uploads.el, this.#box);
     queueMicrotask(() => this.#autosize());
     this.#updateSend();
   }
@@ -130,7 +139,11 @@ export default class ComposerView {
   // ---- sending ---------------------------------------------------------
 
   async #submit() {
-    const text = this.#input.value.trim();
+    let text = this.#input.value.trim();
+    if (/:[\w+-]+:/.test(text)) {
+      const catalog = EmojiCatalog.ready ?? (await EmojiCatalog.load().catch(() => null));
+      if (catalog) text = catalog.replaceShortcodes(text);
+    }
     if (this.#editing) {
       const m = this.#editing;
       this.#cancelContext();
@@ -163,10 +176,12 @@ export default class ComposerView {
   }
 
   #onKey(e) {
-    if (this.#mentions.key(e)) {
+    for (const menu of [this.#mentions, this.#suggest]) {
+      if (!menu.key(e)) continue;
       e.preventDefault();
       this.#input.removeAttribute('aria-activedescendant');
-      if (this.#mentions.activeId) this.#input.setAttribute('aria-activedescendant', this.#mentions.activeId);
+      this.#input.setAttribute('aria-controls', menu.el.id);
+      if (menu.activeId) this.#input.setAttribute('aria-activedescendant', menu.activeId);
       return;
     }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -198,6 +213,7 @@ export default class ComposerView {
     if (this.#input.value.trim()) this.#ctx.chat.typingNow(this.#roomId);
     drafts.set(this.#roomId, this.#input.value);
     this.#suggestMentions();
+    this.#suggest.update();
   }
 
   #onPaste(e) {
