@@ -80,3 +80,21 @@ test('a non-image file is shown as a download card', async () => {
   await card.waitFor();
   assert.match(await card.textContent(), /notes\.txt/);
 });
+
+test('next to an image, a file card keeps its own height', async () => {
+  const a = alice.page;
+  await a.locator('.composer input[type=file]').setInputFiles([
+    { name: 'wide.png', mimeType: 'image/png', buffer: await makePng(a) },
+    { name: 'spec.txt', mimeType: 'text/plain', buffer: Buffer.from('the spec\n') },
+  ]);
+  await a.locator('.upload[data-state="done"]').nth(1).waitFor({ timeout: 15_000 });
+  await sendMessage(a, 'image and file together');
+  const msg = bob.page.locator('.msg', { hasText: 'image and file together' });
+  const image = msg.locator('.att-image:not(.att-image--loading)');
+  await image.waitFor();
+  const card = msg.locator('.file-card', { hasText: 'spec.txt' });
+  const imageBox = await image.boundingBox();
+  const cardBox = await card.boundingBox();
+  assert.ok(imageBox.height > 100, `the image is tall (${imageBox.height})`);
+  assert.ok(cardBox.height < 70, `the file card is ${cardBox.height}px high, not stretched to the image`);
+});
