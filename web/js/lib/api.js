@@ -182,6 +182,9 @@ export default class Api {
   pin(roomId, id, on) {
     return this.request(on ? 'PUT' : 'DELETE', `/rooms/${roomId}/messages/${id}/pin`);
   }
+  pins(roomId) {
+    return this.request('GET', `/rooms/${roomId}/pins`);
+  }
 
   // web push
   vapidPublicKey() {

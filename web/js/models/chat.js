@@ -16,6 +16,7 @@ const CATCH_UP_PAGE = 100;
  * `after=` pages so nothing is missed or doubled; the outbox flushed when ready.
  *
  * Events: `connection` (state), `me`, `notification` (frame d), `room-gone` (id),
+ * `message` (each message that arrives or changes, as it arrives),
  * `error` (message for a toast), `auth-lost`.
  */
 export default class Chat extends Emitter {
@@ -354,6 +355,7 @@ export default class Chat extends Emitter {
 
   /** Folds one message into its timeline and the room list. */
   #takeMessage(m, shared) {
+    this.emit('message', m);
     const tl = this.#timelines.get(m.room_id);
     tl?.merge([m], { shared });
     tl?.noteChange(m.updated_seq ?? m.seq);

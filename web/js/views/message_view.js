@@ -28,6 +28,7 @@ export default class MessageView {
       ctx.grouped && 'msg--grouped',
       mine && 'msg--mine',
       ctx.mentionsMe && 'msg--mention',
+      m.pinned && !m.deleted && 'msg--pinned',
       m.deleted && 'msg--deleted',
       pending && `msg--${pending.status === 'failed' ? 'failed' : 'pending'}`,
     ];
@@ -43,7 +44,7 @@ export default class MessageView {
       { class: 'msg__gutter' },
       ctx.grouped
         ? Dom.h('time', { class: 'msg__hover-time', datetime: m.created_at, title: Format.full(m.created_at) }, Format.time(m.created_at))
-        : Avatar.create(m.sender, { size: 36, anonymous }),
+        : MessageView.#avatar(m, ctx, anonymous),
     );
     const main = Dom.h('div', { class: 'msg__main' });
     if (!ctx.grouped) {
@@ -51,10 +52,15 @@ export default class MessageView {
         Dom.h(
           'div',
           { class: 'msg__header' },
-          Dom.h('span', { class: ['msg__author', anonymous && 'msg__author--anon'] }, author),
+          m.sender && ctx.actions.profile
+            ? Dom.h('button', { class: 'msg__author', type: 'button', 'aria-haspopup': 'dialog', onclick: (e) => ctx.actions.profile(e.currentTarget, m.sender) }, author)
+            : Dom.h('span', { class: ['msg__author', anonymous && 'msg__author--anon'] }, author),
           Dom.h('time', { class: 'msg__time', datetime: m.created_at, title: Format.full(m.created_at) }, Format.time(m.created_at)),
         ),
       );
+    }
+    if (m.pinned && !m.deleted) {
+      main.append(Dom.h('div', { class: 'msg__pinned' }, Icons.get('pin', { size: 13 }), Dom.h('span', null, 'Pinned')));
     }
     if (m.reply_to && !m.deleted) main.append(MessageView.#quote(m.reply_to, ctx));
     if (m.deleted) {
@@ -79,6 +85,16 @@ export default class MessageView {
     const el = Dom.h('article', attrs, gutter, main);
     if (!pending && !m.deleted) el.append(MessageView.#toolbar(m, ctx));
     return el;
+  }
+
+  /** The sender's avatar; a click opens their card (the name button is the keyboard's way). */
+  static #avatar(m, ctx, anonymous) {
+    const avatar = Avatar.create(m.sender, { size: 36, anonymous });
+    if (m.sender && ctx.actions.profile) {
+      avatar.classList.add('msg__avatar--link');
+      avatar.addEventListener('click', (e) => ctx.actions.profile(e.currentTarget, m.sender));
+    }
+    return avatar;
   }
 
   static #quote(replyId, ctx) {
@@ -132,6 +148,7 @@ export default class MessageView {
       ),
       btn('smile', 'Add reaction', (e) => ctx.actions.pickReaction(e.currentTarget, m)),
       btn('reply', 'Reply', () => ctx.actions.reply(m)),
+      ctx.canPin && btn('pin', m.pinned ? 'Unpin' : 'Pin', () => ctx.actions.pin(m, !m.pinned), m.pinned ? 'icon-btn--on' : ''),
       ctx.canEdit && btn('edit', 'Edit', () => ctx.actions.edit(m)),
       ctx.canDelete && btn('trash', 'Delete', () => ctx.actions.delete(m), 'icon-btn--danger'),
     );

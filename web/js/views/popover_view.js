@@ -8,6 +8,7 @@ export default class PopoverView {
   static #current = null;
   el;
   #anchor;
+  #placement = 'top';
   #onDoc = (e) => {
     if (!this.el.contains(e.target) && !this.#anchor?.contains(e.target)) this.close();
   };
@@ -32,8 +33,18 @@ export default class PopoverView {
     PopoverView.#current?.close();
     PopoverView.#current = this;
     this.#anchor = anchor;
+    this.#placement = placement;
     document.body.append(this.el);
-    const a = anchor.getBoundingClientRect();
+    this.reposition();
+    setTimeout(() => document.addEventListener('pointerdown', this.#onDoc), 0);
+    document.addEventListener('keydown', this.#onKey, true);
+    return this;
+  }
+
+  /** Places the panel by its anchor again (after its content changed size). */
+  reposition() {
+    const placement = this.#placement;
+    const a = this.#anchor.getBoundingClientRect();
     const p = this.el.getBoundingClientRect();
     const margin = 8;
     let top = placement === 'top' ? a.top - p.height - 6 : a.bottom + 6;
@@ -43,9 +54,6 @@ export default class PopoverView {
     left = Math.max(margin, left);
     this.el.style.top = `${top}px`;
     this.el.style.left = `${left}px`;
-    setTimeout(() => document.addEventListener('pointerdown', this.#onDoc), 0);
-    document.addEventListener('keydown', this.#onKey, true);
-    return this;
   }
 
   close() {

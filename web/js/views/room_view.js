@@ -7,6 +7,7 @@ import TimelineView from 'views/timeline_view.js';
 import ComposerView from 'views/composer_view.js';
 import EmojiPickerView from 'views/emoji_picker_view.js';
 import ModalView from 'views/modal_view.js';
+import ProfileCardView from 'views/profile_card_view.js';
 
 /** One open room: header, history, typing line and composer; files can be dropped on it. */
 export default class RoomView {
@@ -37,6 +38,8 @@ export default class RoomView {
         if (ok) chat.deleteMessage(roomId, m.id).catch((e) => ctx.toast(`Could not delete: ${e.message}`));
       },
       jump: (messageId) => this.#timeline.jumpTo({ messageId }),
+      profile: (anchor, who) => ProfileCardView.open(anchor, who, { chat, router: ctx.router, toast: ctx.toast }),
+      pin: (m, on) => chat.api.pin(roomId, m.id, on).catch((e) => ctx.toast(`Could not ${on ? 'pin' : 'unpin'}: ${e.message}`)),
       retry: (nonce) => chat.outbox.retry(nonce),
       discard: (nonce) => chat.outbox.discard(nonce),
     };
@@ -54,6 +57,14 @@ export default class RoomView {
       this.#drop,
     );
     this.#wireDrop();
+    // @mentions in messages open the person's card.
+    this.#timeline.el.addEventListener('click', (e) => {
+      const mention = e.target.closest?.('.mention:not(.mention--room)');
+      if (!mention) return;
+      const username = mention.textContent.replace(/^@/, '');
+      const member = chat.members(roomId).all().find((x) => x.user.username.toLowerCase() === username.toLowerCase());
+      actions.profile(mention, member?.user ?? { username });
+    });
     this.#off.push(
       chat.rooms.on('change', () => this.#renderHeader()),
       chat.presence.on('change', (id) => (id === null || id === chat.rooms.get(roomId)?.peer?.id) && this.#renderHeader()),
@@ -119,6 +130,7 @@ export default class RoomView {
         'div',
         { class: 'room-header__actions' },
         panelBtn('search', 'search', 'Search messages'),
+        room.kind !== 'dm' && panelBtn('pins', 'pin', 'Pinned messages'),
         room.kind !== 'dm' && panelBtn('members', 'users', 'Members', Dom.h('span', { class: 'icon-btn__count' }, String(room.member_count ?? ''))),
         Dom.h('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Room settings', title: 'Room settings', onclick: () => this.#ctx.openSettings(this.roomId) }, Icons.get('info')),
       ),

@@ -11,6 +11,10 @@ import ChannelBrowserDialog from 'views/channel_browser_dialog.js';
 import PeopleDialog from 'views/people_dialog.js';
 import RoomSettingsDialog from 'views/room_settings_dialog.js';
 import ProfileDialog from 'views/profile_dialog.js';
+import PinsPanelView from 'views/pins_panel_view.js';
+import QuickSwitcherDialog from 'views/quick_switcher_dialog.js';
+import ShortcutsDialog from 'views/shortcuts_dialog.js';
+import MemberList from 'models/member_list.js';
 
 const BANNER = {
   connecting: 'Connecting…',
@@ -73,6 +77,7 @@ export default class ShellView {
       }),
     );
     document.addEventListener('keydown', this.#onKey);
+    this.#shareTimeZone();
     this.#renderBanner(chat.connection);
     this.#showWelcome();
   }
@@ -111,6 +116,7 @@ export default class ShellView {
           media: this.#ctx.media,
           uploader: this.#ctx.uploader,
           toast: this.#ctx.toast,
+          router,
           onBack: () => router.go('#/'),
           openSettings: (id) => new RoomSettingsDialog(this.#ctx, id).open(),
           panels: {
@@ -125,9 +131,9 @@ export default class ShellView {
       Dom.replace(this.#main, this.#room.el);
       this.el.classList.add('shell--room');
       this.#sidebar.activeRoom = roomId;
-      if (this.#panelName === 'members') {
+      if (this.#panelName === 'members' || this.#panelName === 'pins') {
         if (chat.rooms.get(roomId)?.kind === 'dm') this.#closePanel();
-        else this.#openPanel('members');
+        else this.#openPanel(this.#panelName);
       }
       chat.openRoom(roomId);
       if (!matchMedia('(max-width: 760px)').matches) this.#room.focusComposer();
@@ -139,13 +145,26 @@ export default class ShellView {
     }
   }
 
+  /** Others see your local time on your card: fill in the browser's zone once, if none is set. */
+  #shareTimeZone() {
+    const { chat, session } = this.#ctx;
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!tz || !chat.me || chat.me.time_zone !== '') return;
+    chat.api.updateMe({ time_zone: tz }).then(
+      (user) => {
+        session.user = user;
+      },
+      () => {},
+    );
+  }
+
   #closeRoom() {
     this.#room?.disconnect();
     this.#room = null;
     this.#ctx.chat.closeRoom();
     this.#sidebar.activeRoom = null;
     this.el.classList.remove('shell--room');
-    if (this.#panelName === 'members') this.#closePanel();
+    if (this.#panelName === 'members' || this.#panelName === 'pins') this.#closePanel();
     this.#showWelcome();
     this.#updateTitle();
   }
@@ -179,6 +198,17 @@ export default class ShellView {
     if (name === 'members') {
       if (!roomId) return;
       this.#panel = new MembersPanelView({ chat, toast: this.#ctx.toast, close, addPeople: (id) => new PeopleDialog(this.#ctx, 'add', id).open() }, roomId);
+    } else if (name === 'pins') {
+      if (!roomId) return;
+      this.#panel = new PinsPanelView(
+        {
+          chat,
+          close,
+          canPin: () => MemberList.rank(chat.rooms.get(roomId)?.my_role) >= MemberList.rank('moderator'),
+          unpin: (m) => chat.api.pin(roomId, m.id, false).catch((e) => this.#ctx.toast(`Could not unpin: ${e.message}`)),
+        },
+        roomId,
+      );
     } else {
       this.#panel = new SearchPanelView({ chat, router, close, roomId });
     }
@@ -203,7 +233,8 @@ export default class ShellView {
     // The header marks the open panel's button as pressed.
     const name = this.#panelName;
     for (const btn of this.#room.el.querySelectorAll('.room-header__actions [aria-pressed]')) {
-      const on = (name === 'search' && btn.getAttribute('aria-label') === 'Search messages') || (name === 'members' && btn.getAttribute('aria-label') === 'Members');
+      const label = btn.getAttribute('aria-label');
+      const on = (name === 'search' && label === 'Search messages') || (name === 'members' && label === 'Members') || (name === 'pins' && label === 'Pinned messages');
       btn.setAttribute('aria-pressed', String(on));
       btn.classList.toggle('icon-btn--on', on);
     }
@@ -250,9 +281,17 @@ export default class ShellView {
 
   #shortcut(e) {
     const { chat, router } = this.#ctx;
-    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+    const overlay = document.querySelector('dialog[open], .popover');
+    const typing = e.target instanceof Element && e.target.matches('input, textarea, select, [contenteditable]');
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === 'k') {
+      e.preventDefault();
+      if (!overlay) new QuickSwitcherDialog({ chat, router, toast: this.#ctx.toast }).open();
+    } else if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'f') {
       e.preventDefault();
       this.#openPanel('search');
+    } else if (((e.key === '?' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) || ((e.ctrlKey || e.metaKey) && e.key === '/')) && !overlay) {
+      e.preventDefault();
+      new ShortcutsDialog().open();
     } else if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
       e.preventDefault();
       const { channels, groups, dms } = chat.rooms.sections();
@@ -261,8 +300,11 @@ export default class ShellView {
       const i = order.findIndex((r) => r.id === this.#room?.roomId);
       const next = order[(i + (e.key === 'ArrowDown' ? 1 : order.length - 1) + order.length) % order.length];
       router.go(Router.roomHref(next.id));
-    } else if (e.key === 'Escape' && this.#panel && !document.querySelector('dialog[open], .popover')) {
-      this.#closePanel();
+    } else if (e.key === 'Escape' && !overlay && !e.defaultPrevented) {
+      // Esc closes the side panel; with none open it marks the open room read
+      // up to its newest message, wherever the view is scrolled.
+      if (this.#panel) this.#closePanel();
+      else if (this.#room) chat.markRead(this.#room.roomId);
     }
   }
 }

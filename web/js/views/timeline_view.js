@@ -4,6 +4,7 @@ import Avatar from 'helpers/avatar.js';
 import Format from 'helpers/format.js';
 import RoomList from 'models/room_list.js';
 import MemberList from 'models/member_list.js';
+import TimelineKeys from 'views/timeline_keys.js';
 import MessageView from 'views/message_view.js';
 import AttachmentView from 'views/attachment_view.js';
 
@@ -56,6 +57,7 @@ export default class TimelineView {
       this.#toLatest,
     );
     this.#scroller.addEventListener('scroll', () => this.#onScroll(), { passive: true });
+    TimelineKeys.attach(this.#scroller);
     this.#resize = new ResizeObserver(() => {
       if (this.#stick) this.scrollToBottom();
     });
@@ -239,6 +241,7 @@ export default class TimelineView {
       const replyTarget = m.reply_to ? tl.find(m.reply_to) : null;
       const mentionsMe = !mine && !m.deleted && RoomList.mentions(m, me.id);
       const canDelete = !pending && !m.deleted && (mine || myRank >= MemberList.rank('moderator'));
+      const canPin = !pending && !m.deleted && room?.kind !== 'dm' && myRank >= MemberList.rank('moderator');
       const key = pending
         ? `p|${pending.nonce}|${pending.status}|${pending.error}|${grouped}`
         : [
@@ -250,6 +253,7 @@ export default class TimelineView {
             seenBy?.map((u) => u.id).join(','),
             replyTarget ? `${replyTarget.id}:${replyTarget.updated_seq}` : '',
             canDelete,
+            canPin,
             mentionsMe,
             m.reactions.map((r) => `${r.emoji}${r.count}${r.me}`).join(),
           ].join('|');
@@ -265,6 +269,7 @@ export default class TimelineView {
           mentionsMe,
           canEdit: mine && !pending,
           canDelete,
+          canPin,
           attachment: (a) => this.#attachment(a),
           actions: this.#ctx.actions,
         }),
