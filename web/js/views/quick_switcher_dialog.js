@@ -38,7 +38,7 @@ export default class QuickSwitcherDialog {
       'aria-controls': listId,
       'aria-autocomplete': 'list',
       'aria-label': 'Room or person',
-      placeholder: 'Where to? Type a room or a name',
+      placeholder: 'Find a room or person',
       autocomplete: 'off',
       spellcheck: 'false',
       oninput: () => this.#update(),

@@ -13,6 +13,7 @@ const SHEET = [
       [['Alt', '↑'], 'Previous conversation'],
       [['Alt', '↓'], 'Next conversation'],
       [['Esc'], 'Mark the open room as read (or close the panel)'],
+      [['↑ / ↓'], 'In the messages: move between them; Tab reaches their actions'],
       [['?'], 'Show these shortcuts'],
       [[MOD, '/'], 'Show these shortcuts (also while typing)'],
     ],
