@@ -90,7 +90,7 @@ export default class EmojiPickerView {
     const q = this.#search.value.trim();
     if (q) return [{ key: 'results', name: 'Search results', emoji: c.search(q) }];
     const recent = EmojiCatalog.recent.map((ch) => ({ ch, entry: c.byChar(ch) })).filter((r) => r.entry);
-    const sections = c.groups.map((g) => ({ ...g, emoji: g.emoji }));
+    const sections = [...c.groups];
     if (recent.length) sections.unshift({ key: 'recent', name: 'Recently used', emoji: recent.map((r) => r.entry), chars: recent.map((r) => r.ch) });
     return sections;
   }
