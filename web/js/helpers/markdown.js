@@ -1,7 +1,8 @@
 /**
  * The safe Markdown subset of messages, rendered by building elements: bold,
  * italic, strikethrough, inline code, code blocks, links (http, https and
- * mailto only), quotes, lists and @mentions. Nothing is ever parsed as HTML.
+ * mailto only), quotes, lists, headings (`#` to `######`), pipe tables and
+ * @mentions. Nothing is ever parsed as HTML.
  */
 const INLINE = new RegExp(
   [
@@ -18,6 +19,11 @@ const INLINE = new RegExp(
   'g',
 );
 const SAFE_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(\S.*)$/;
+/** A table's delimiter row: `| --- | :-: |`, at least one `-` per cell. */
+const TABLE_DELIMITER = /^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+/** Most columns and rows of a table; more is shown as plain text. */
+const MAX_TABLE_COLUMNS = 20;
 const ROOM_MENTIONS = new Set(['room', 'here', 'everyone', 'channel']);
 
 export default class Markdown {
@@ -67,6 +73,30 @@ export default class Markdown {
         frag.append(quote);
         continue;
       }
+      const heading = line.match(HEADING);
+      if (heading) {
+        flush();
+        // Message headings sit below the page's own (h1, h2): `#` is an h3.
+        const level = heading[1].length;
+        const h = document.createElement(`h${Math.min(level + 2, 6)}`);
+        h.className = `md-heading md-heading--${Math.min(level, 3)}`;
+        h.append(Markdown.inline(Markdown.#headingText(heading[2]), ctx));
+        frag.append(h);
+        i++;
+        continue;
+      }
+      if (line.includes('|') && i + 1 < lines.length && TABLE_DELIMITER.test(lines[i + 1])) {
+        const head = Markdown.#cells(line);
+        const align = Markdown.#cells(lines[i + 1]).map((c) => (c.startsWith(':') && c.endsWith(':') ? 'center' : c.endsWith(':') ? 'right' : null));
+        if (head.length === align.length && head.length <= MAX_TABLE_COLUMNS) {
+          flush();
+          i += 2;
+          const rows = [];
+          while (i < lines.length && lines[i].includes('|') && lines[i].trim() !== '') rows.push(Markdown.#cells(lines[i++]));
+          frag.append(Markdown.#table(head, align, rows, ctx));
+          continue;
+        }
+      }
       const bullet = /^\s*[-*+]\s+/;
       const ordered = /^\s*\d{1,9}[.)]\s+/;
       if (bullet.test(line) || ordered.test(line)) {
@@ -91,6 +121,52 @@ export default class Markdown {
     }
     flush();
     return frag;
+  }
+
+  /** A heading's text without its optional closing `#`s (a linear scan: no regex backtracking). */
+  static #headingText(raw) {
+    const text = raw.trimEnd();
+    let end = text.length;
+    while (end > 0 && text[end - 1] === '#') end--;
+    if (end === text.length || (end > 0 && !/[ \t]/.test(text[end - 1]))) return text;
+    return text.slice(0, end).trimEnd() || text;
+  }
+
+  /** The cells of a table row: split at `|` (not `\\|`), outer pipes dropped, trimmed. */
+  static #cells(line) {
+    let row = line.trim();
+    if (row.startsWith('|')) row = row.slice(1);
+    if (row.endsWith('|') && !row.endsWith('\\|')) row = row.slice(0, -1);
+    return row.split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));
+  }
+
+  /** A table in a scrolling wrapper; rows are cut or padded to the header's columns. */
+  static #table(head, align, rows, ctx) {
+    const cell = (tag, text, col) => {
+      const c = document.createElement(tag);
+      if (align[col]) c.className = `md-align-${align[col]}`;
+      c.append(Markdown.inline(text ?? '', ctx));
+      return c;
+    };
+    const table = document.createElement('table');
+    const thead = document.createElement('thead');
+    const tr = document.createElement('tr');
+    head.forEach((text, col) => tr.append(cell('th', text, col)));
+    thead.append(tr);
+    table.append(thead);
+    if (rows.length) {
+      const tbody = document.createElement('tbody');
+      for (const row of rows) {
+        const r = document.createElement('tr');
+        head.forEach((_, col) => r.append(cell('td', row[col], col)));
+        tbody.append(r);
+      }
+      table.append(tbody);
+    }
+    const wrap = document.createElement('div');
+    wrap.className = 'md-table';
+    wrap.append(table);
+    return wrap;
   }
 
   /** One line of inline Markdown. */
@@ -119,6 +195,8 @@ export default class Markdown {
       .replace(/\[([^\]\n]+)\]\(([^()\s]+)\)/g, '$1')
       .replace(/(\*\*|__|~~|`)/g, '')
       .replace(/^\s*>\s?/gm, '')
+      .replace(/^ {0,3}#{1,6}[ \t]+/gm, '')
+      .replace(/^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/gm, '')
       .replace(/\s+/g, ' ')
       .trim();
   }
