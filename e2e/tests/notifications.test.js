@@ -23,6 +23,7 @@ after(async () => {
 async function openSettings(page) {
   await page.locator('.me').click();
   const dialog = page.getByRole('dialog');
+  await dialog.getByRole('tab', { name: 'Notifications' }).click();
   await dialog.getByRole('heading', { name: 'Notifications' }).waitFor();
   return dialog;
 }

@@ -84,6 +84,7 @@ test('two-factor is turned on in settings, asked for at sign-in, and another ses
   // Settings → Security → set up two-factor.
   await page.locator('.me').click();
   const dialog = page.getByRole('dialog');
+  await dialog.getByRole('tab', { name: 'Security' }).click();
   await dialog.getByRole('button', { name: 'Set up two-factor authentication' }).click();
   const qr = dialog.getByRole('img', { name: 'QR code for your authenticator app' });
   await qr.waitFor();
@@ -125,7 +126,7 @@ test('two-factor is turned on in settings, asked for at sign-in, and another ses
   await waitConnected(page);
 
   // The sessions list shows this device and the other one; revoke the other.
-  await page.locator('.me').click();
+  await page.goto('/#/settings/sessions');
   const sessions = dialog.locator('.session-item');
   await waitCount(sessions, 2);
   await dialog.locator('.session-item--current').waitFor();

@@ -2,7 +2,8 @@ import Emitter from 'lib/emitter.js';
 
 /**
  * Hash routes: `#/room/<id>` and `#/room/<id>/m/<message id>` (jump to a
- * message). Events: `route` ({roomId, messageId, seq}).
+ * message), `#/settings/<page>` (the settings dialog, over whatever is open).
+ * Events: `route` ({roomId, messageId, seq} or {settings}).
  */
 export default class Router extends Emitter {
   #onHash = () => this.emit('route', this.current);
@@ -17,6 +18,7 @@ export default class Router extends Emitter {
 
   get current() {
     const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    if (parts[0] === 'settings') return { roomId: null, settings: parts[1] || 'profile' };
     if (parts[0] !== 'room' || !parts[1]) return { roomId: null };
     const route = { roomId: parts[1], messageId: null, seq: null };
     if (parts[2] === 'm' && parts[3]) route.messageId = parts[3];
@@ -26,6 +28,10 @@ export default class Router extends Emitter {
 
   static roomHref(roomId) {
     return `#/room/${encodeURIComponent(roomId)}`;
+  }
+
+  static settingsHref(page) {
+    return `#/settings/${encodeURIComponent(page)}`;
   }
 
   static seqHref(roomId, seq) {

@@ -5,7 +5,7 @@ import PushClient from 'lib/push.js';
 const FOREVER_YEAR = 9999;
 
 /**
- * The Notifications part of "Profile & settings": do-not-disturb (saved on
+ * The Notifications page of the settings: do-not-disturb (saved on
  * change, stored on the server), in-tab desktop notifications, and Web Push
  * on this device. Messages go into the DOM as text only.
  */
@@ -31,8 +31,7 @@ export default class NotificationsView {
     this.#pushToggle.addEventListener('change', () => this.#togglePush());
     this.el = Dom.h(
       'section',
-      { class: 'notifications', 'aria-labelledby': 'notifications-title' },
-      Dom.h('h3', { class: 'notifications__title', id: 'notifications-title' }, 'Notifications'),
+      { class: 'settings-page__body notifications' },
       Dom.h('div', { class: 'settings-row' },
         Dom.h('div', null,
           Dom.h('label', { class: 'settings-row__label', for: 'pf-dnd' }, 'Do not disturb'),

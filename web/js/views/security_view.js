@@ -6,14 +6,15 @@ import PasswordPanel from 'views/security/password_panel.js';
 import DeleteAccountPanel from 'views/security/delete_account_panel.js';
 
 /**
- * The Security part of "Profile & settings": one panel each for two-factor
- * authentication, the e-mail address, the sessions, the password and deleting
- * the account (views/security/). This view holds the signed-in user they
- * share and reloads it from the server when it opens. Server and user text
- * goes into the DOM as text only.
+ * The Security, Sessions and Account pages of the settings: two-factor
+ * authentication, the e-mail address and the password; the sessions; deleting
+ * the account (one panel each in views/security/). This view holds the
+ * signed-in user they share and reloads it from the server when it opens.
+ * Server and user text goes into the DOM as text only.
  */
 export default class SecurityView {
-  el;
+  /** The pages' bodies: `security`, `sessions` and `account`. */
+  pages;
   #api;
   #session;
   #me = null;
@@ -32,16 +33,12 @@ export default class SecurityView {
     this.#sessions = new SessionsPanel(ctx);
     const password = new PasswordPanel(ctx, () => this.#sessions.load());
     const deleteAccount = new DeleteAccountPanel(ctx, onAccountGone);
-    this.el = Dom.h(
-      'section',
-      { class: 'security', 'aria-labelledby': 'security-title' },
-      Dom.h('h3', { class: 'security__title', id: 'security-title' }, 'Security'),
-      this.#twoFactor.el,
-      this.#email.el,
-      this.#sessions.el,
-      password.el,
-      deleteAccount.el,
-    );
+    const page = (...panels) => Dom.h('div', { class: 'settings-page__body security' }, ...panels);
+    this.pages = {
+      security: page(this.#twoFactor.el, this.#email.el, password.el),
+      sessions: page(this.#sessions.el),
+      account: page(deleteAccount.el),
+    };
     this.#refresh();
   }
 

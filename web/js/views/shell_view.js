@@ -10,11 +10,11 @@ import SearchPanelView from 'views/search_panel_view.js';
 import ChannelBrowserDialog from 'views/channel_browser_dialog.js';
 import PeopleDialog from 'views/people_dialog.js';
 import RoomSettingsDialog from 'views/room_settings_dialog.js';
-import ProfileDialog from 'views/profile_dialog.js';
 import PinsPanelView from 'views/pins_panel_view.js';
 import QuickSwitcherDialog from 'views/quick_switcher_dialog.js';
 import ShortcutsDialog from 'views/shortcuts_dialog.js';
 import MemberList from 'models/member_list.js';
+import SettingsDialog from 'views/settings_dialog.js';
 
 const BANNER = {
   connecting: 'Connecting…',
@@ -36,6 +36,9 @@ export default class ShellView {
   #room = null;
   #panel = null;
   #panelName = null;
+  #settings = null;
+  /** Where closing the settings returns to (the hash before they opened). */
+  #settingsReturn = '#/';
   #off = [];
   #onKey = (e) => this.#shortcut(e);
 
@@ -52,7 +55,7 @@ export default class ShellView {
         newChannel: () => new PeopleDialog(ctx, 'channel').open(),
         newDm: () => new PeopleDialog(ctx, 'dm').open(),
         newGroup: () => new PeopleDialog(ctx, 'group').open(),
-        openProfile: () => new ProfileDialog(ctx).open(),
+        openProfile: () => router.go(Router.settingsHref('profile')),
         openSearch: () => this.#openPanel('search'),
       },
     });
@@ -88,10 +91,23 @@ export default class ShellView {
     this.#sidebar.disconnect();
     this.#room?.disconnect();
     this.#panel?.disconnect();
+    const settings = this.#settings;
+    this.#settings = null;
+    settings?.close();
   }
 
-  async route({ roomId, messageId = null, seq = null }) {
+  async route({ roomId, messageId = null, seq = null, settings = null }) {
     const { chat, router } = this.#ctx;
+    if (settings) {
+      this.#openSettings(settings);
+      return;
+    }
+    if (this.#settings) {
+      // Back (or a link) left the settings' URL: close them, keep the new route.
+      const dialog = this.#settings;
+      this.#settings = null;
+      dialog.close();
+    }
     if (!roomId) {
       this.#closeRoom();
       return;
@@ -156,6 +172,24 @@ export default class ShellView {
       },
       () => {},
     );
+  }
+
+  #openSettings(page) {
+    const { router } = this.#ctx;
+    if (!this.#settings) {
+      this.#settingsReturn = this.#room ? Router.roomHref(this.#room.roomId) : '#/';
+      const dialog = new SettingsDialog({
+        ...this.#ctx,
+        onPage: (name) => history.replaceState(null, '', Router.settingsHref(name)),
+        onClose: () => {
+          if (this.#settings !== dialog) return;
+          this.#settings = null;
+          router.replace(this.#settingsReturn);
+        },
+      });
+      this.#settings = dialog;
+    }
+    this.#settings.open(page);
   }
 
   #closeRoom() {
