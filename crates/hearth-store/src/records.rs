@@ -363,6 +363,18 @@ pub struct SearchQuery {
     pub limit: u32,
 }
 
+impl SearchQuery {
+    /// A filter beyond the words is set: a query with filters and no words
+    /// lists the matching messages, newest first.
+    pub fn has_filters(&self) -> bool {
+        self.room.is_some()
+            || self.from.is_some()
+            || self.before.is_some()
+            || self.after.is_some()
+            || self.has.is_some()
+    }
+}
+
 /// One message found by a search.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SearchHit {

@@ -16,7 +16,8 @@ use serde::Deserialize;
 pub struct SearchMessagesQuery {
     /// The words to find (at most 256 characters). Every word must match,
     /// the last one also as a prefix; case and accents are ignored. Operators
-    /// and punctuation are plain text. No word: no results.
+    /// and punctuation are plain text. No word: the messages that pass the
+    /// filters below, newest first (no filter either: no results).
     #[serde(default)]
     pub q: String,
     /// Only this room (the caller must be a member).

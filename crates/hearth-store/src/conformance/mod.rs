@@ -155,6 +155,7 @@ macro_rules! conformance_tests {
             search_treats_hostile_text_as_plain_words,
             search_follows_edits_and_deletes,
             search_filters_by_room_sender_time_and_content,
+            search_with_filters_and_no_words_lists_what_passes_them,
             notify_levels_are_set_listed_and_reset,
             do_not_disturb_is_set_and_cleared,
             push_subscriptions_are_kept_per_endpoint,

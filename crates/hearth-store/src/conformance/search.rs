@@ -389,3 +389,68 @@ pub async fn search_filters_by_room_sender_time_and_content(store: &dyn Store) {
     );
     assert_eq!(run(&|q| q.after = Some(by_alice.created_at)).await.len(), 5);
 }
+
+pub async fn search_with_filters_and_no_words_lists_what_passes_them(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let general = room(store, RoomKind::Channel, "general", &[&alice, &bob]).await;
+    let secret = room(store, RoomKind::Group, "secret", &[&bob, &carol]).await;
+    let photo = UploadRecord {
+        content_type: "image/png".to_string(),
+        ..new_upload(bob.id, "ee55")
+    };
+    store.insert_upload(&photo).await.expect("insert upload");
+    let first = send(store, general.id, bob.id, "first words").await;
+    let hidden = send(store, secret.id, bob.id, "not for alice").await;
+    let mut with_photo = new_message(general.id, bob.id, "look");
+    with_photo.attachments = vec![photo.id];
+    let with_photo = store
+        .insert_message(with_photo)
+        .await
+        .expect("insert")
+        .into_inner();
+    let gone = send(store, general.id, bob.id, "deleted later").await;
+    store
+        .delete_message(general.id, gone.id)
+        .await
+        .expect("delete");
+    let own = send(store, general.id, alice.id, "mine").await;
+
+    let run = async |edit: &dyn Fn(&mut SearchQuery)| -> Vec<SearchHit> {
+        let mut q = search_query(alice.id, "");
+        edit(&mut q);
+        hits(store, &q).await
+    };
+    // No words and no filter: nothing, as before.
+    assert!(run(&|_| {}).await.is_empty());
+    assert!(run(&|q| q.text = "  *** ".into()).await.is_empty());
+    // A filter alone: what passes it, newest first, in rooms alice reads.
+    let from_bob = run(&|q| q.from = Some(bob.id)).await;
+    let from_bob_ids: Vec<MessageId> = from_bob.iter().map(|h| h.message.id).collect();
+    assert_eq!(from_bob_ids, ids(&[&with_photo, &first]));
+    assert!(!from_bob_ids.contains(&hidden.id));
+    assert_eq!(from_bob[1].snippet, "first words");
+    assert!(from_bob.iter().all(|h| h.highlights.is_empty()));
+    let images: Vec<MessageId> = run(&|q| q.has = Some(SearchHas::Image))
+        .await
+        .iter()
+        .map(|h| h.message.id)
+        .collect();
+    assert_eq!(images, ids(&[&with_photo]));
+    let in_general: Vec<SearchHit> = run(&|q| q.room = Some(general.id)).await;
+    assert_eq!(
+        in_general.iter().map(|h| h.message.id).collect::<Vec<_>>(),
+        ids(&[&own, &with_photo, &first])
+    );
+    // Pages by position, like a word search.
+    let older: Vec<MessageId> = run(&|q| {
+        q.room = Some(general.id);
+        q.before_position = Some(in_general[1].position);
+    })
+    .await
+    .iter()
+    .map(|h| h.message.id)
+    .collect();
+    assert_eq!(older, ids(&[&first]));
+}

@@ -14,7 +14,7 @@ use super::{Db, PgStore};
 use crate::error::StoreResult;
 use crate::records::{SearchHit, SearchQuery};
 use crate::sql::search::{
-    MARK_END, MARK_START, flatten, hit, parse_markers, search_filters, search_words,
+    MARK_END, MARK_START, flatten, hit, parse_markers, plain_snippet, search_filters, search_words,
 };
 use crate::traits::SearchStore;
 use async_trait::async_trait;
@@ -25,12 +25,19 @@ search_filters!();
 #[async_trait]
 impl SearchStore for PgStore {
     async fn search_messages(&self, query: &SearchQuery) -> StoreResult<Vec<SearchHit>> {
-        let Some(words) = tsquery_text(&query.text) else {
-            return Ok(Vec::new());
-        };
         if query.limit == 0 {
             return Ok(Vec::new());
         }
+        let Some(words) = tsquery_text(&query.text) else {
+            if !query.has_filters() {
+                return Ok(Vec::new());
+            }
+            let found = filter_sql(query).build().fetch_all(&self.pool).await?;
+            return found
+                .iter()
+                .map(|row| hit(row, |_, body| (plain_snippet(body), Vec::new())))
+                .collect();
+        };
         // The page is chosen first (index walk, membership join, filters,
         // LIMIT); headlines, which re-parse bodies, are made for it alone.
         let mut sql: QueryBuilder<Db> =
@@ -61,6 +68,23 @@ impl SearchStore for PgStore {
 
         found.iter().map(|row| hit(row, headline)).collect()
     }
+}
+
+/// A search with filters and no words: the readable messages that pass
+/// them, newest first by `row_id` (a hit's position, as in a word search).
+fn filter_sql(query: &SearchQuery) -> QueryBuilder<'_, Db> {
+    let mut sql: QueryBuilder<Db> = QueryBuilder::new(concat!(
+        "SELECT ",
+        message_columns!(),
+        ", m.row_id AS position, NULL::text AS snippet FROM messages m \
+         JOIN members mb ON mb.room_id = m.room_id AND NOT mb.banned AND mb.user_id = "
+    ));
+    sql.push_bind(query.user.0);
+    sql.push(" WHERE NOT m.deleted");
+    push_filters(&mut sql, query, "m.row_id");
+    sql.push(" ORDER BY m.row_id DESC LIMIT ")
+        .push_bind(i64::from(query.limit));
+    sql
 }
 
 /// The user's text as a `to_tsquery` expression: each whitespace-separated
