@@ -201,7 +201,7 @@ export default class Api {
   }
 
   // search
-  search(q, { roomId, cursor } = {}) {
-    return this.request('GET', '/search', { query: { q, room_id: roomId, cursor } });
+  search(q, { roomId, from, has, before, after, cursor } = {}) {
+    return this.request('GET', '/search', { query: { q, room_id: roomId, from, has, before, after, cursor } });
   }
 }
