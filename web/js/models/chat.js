@@ -3,6 +3,7 @@ import Gateway from 'lib/gateway.js';
 import RoomList from 'models/room_list.js';
 import Timeline from 'models/timeline.js';
 import Outbox from 'models/outbox.js';
+import RoomListStorage from 'lib/room_list_storage.js';
 import TypingTracker from 'models/typing_tracker.js';
 import PresenceTracker from 'models/presence_tracker.js';
 import MemberList from 'models/member_list.js';
@@ -37,6 +38,7 @@ export default class Chat extends Emitter {
   #lastTypingSent = new Map();
   #unsubscribe = [];
   #started = false;
+  #keepTimer = null;
   #onVisibility = () => this.#visibilityChanged();
 
   constructor(session, api) {
@@ -67,6 +69,7 @@ export default class Chat extends Emitter {
       this.gateway.on('auth-lost', () => this.emit('auth-lost')),
       this.gateway.on('revoked', () => this.emit('auth-lost')),
       this.outbox.on('sent', ({ message }) => this.#takeMessage(message, false)),
+      this.rooms.on('change', () => this.#keepRooms()),
     );
     document.addEventListener('visibilitychange', this.#onVisibility);
     this.gateway.start();
@@ -75,6 +78,8 @@ export default class Chat extends Emitter {
 
   stop() {
     this.#started = false;
+    clearTimeout(this.#keepTimer);
+    this.#keepTimer = null;
     this.#unsubscribe.forEach((off) => off());
     this.#unsubscribe = [];
     document.removeEventListener('visibilitychange', this.#onVisibility);
@@ -82,8 +87,25 @@ export default class Chat extends Emitter {
     this.typing.clear();
   }
 
+  /** Keeps the room list for an offline start, at most every 300 ms while it changes. */
+  #keepRooms() {
+    if (this.#keepTimer) return;
+    this.#keepTimer = setTimeout(() => {
+      this.#keepTimer = null;
+      if (this.me) new RoomListStorage(this.me.id).save(this.rooms.all());
+    }, 300);
+  }
+
   async refreshRooms() {
-    const rooms = await this.api.rooms();
+    const storage = new RoomListStorage(this.me.id);
+    let rooms;
+    try {
+      rooms = await this.api.rooms();
+    } catch (err) {
+      // Offline start: the last list, so the sidebar and the outbox show.
+      if (this.rooms.all().length === 0 && !err.status) this.rooms.setAll(storage.load());
+      throw err;
+    }
     this.rooms.setAll(rooms);
     if (this.activeRoomId) this.markRead(this.activeRoomId);
   }
@@ -132,7 +154,8 @@ export default class Chat extends Emitter {
     try {
       tl.setLatest(await this.api.messages(tl.roomId, { limit: PAGE }));
     } catch (err) {
-      this.emit('error', `Could not load messages: ${err.message}`);
+      // Offline, the timeline says so and loads on reconnect (#onReady).
+      if (!err.isNetwork) this.emit('error', `Could not load messages: ${err.message}`);
     } finally {
       tl.loading = false;
       tl.emit('change');
@@ -249,6 +272,9 @@ export default class Chat extends Emitter {
     this.outbox.flush();
     this.gateway.send({ op: 'presence', status: document.visibilityState === 'visible' ? 'active' : 'idle' });
     this.#catchUp(ready.rooms ?? [], marks);
+    // The open room's first load failed (an offline start): load it now.
+    const open = this.activeRoomId ? this.timeline(this.activeRoomId) : null;
+    if (open && !open.loaded && !open.loading) this.#loadLatest(open);
     // The list itself (names, previews, rooms joined meanwhile) may have moved on too.
     this.refreshRooms().catch(() => {});
     for (const id of this.#members.keys()) this.loadMembers(id).catch(() => {});

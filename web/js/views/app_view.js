@@ -4,9 +4,11 @@ import Uploader from 'lib/uploader.js';
 import MediaCache from 'lib/media_cache.js';
 import Router from 'lib/router.js';
 import Notifier from 'lib/notifier.js';
+import ServiceWorker from 'lib/service_worker.js';
 import Avatar from 'helpers/avatar.js';
 import Theme from 'helpers/theme.js';
 import Chat from 'models/chat.js';
+import RoomListStorage from 'lib/room_list_storage.js';
 import AuthView from 'views/auth_view.js';
 import ShellView from 'views/shell_view.js';
 import ToastView from 'views/toast_view.js';
@@ -33,6 +35,7 @@ export default class AppView {
     Avatar.use(this.#media);
     document.body.append(this.#toasts.el);
     this.#router.start();
+    ServiceWorker.start((roomId) => this.#router.go(Router.roomHref(roomId)));
     this.#session.on('signed-out', () => this.#showAuth());
     this.#session.on('user', () => {
       if (!this.#chat && this.#session.signedIn) this.#showShell();
@@ -71,6 +74,7 @@ export default class AppView {
     this.#shell = null;
     this.#chat = null;
     this.#media.clear();
+    RoomListStorage.clearAll();
     document.title = 'Sign in · Hearth';
     const view = new AuthView({ api: this.#api, session: this.#session, resetToken });
     this.#root.replaceChildren(view.el);

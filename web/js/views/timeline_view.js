@@ -184,11 +184,15 @@ export default class TimelineView {
       return el;
     };
     if (!tl.loaded) {
-      keep('loading', () => Dom.h('div', { class: 'timeline__loading', role: 'status' }, Dom.h('span', { class: 'spinner' }), 'Loading messages…'));
-      this.#gc(used);
-      return nodes;
-    }
-    if (tl.hasMoreBefore) {
+      // A load that failed (offline start): say so, and still show the outbox.
+      const waiting = !tl.loading && chat.connection !== 'ready';
+      if (waiting) keep('waiting', () => Dom.h('div', { class: 'timeline__loading', role: 'status' }, 'Messages will load when you are back online.'));
+      else keep('loading', () => Dom.h('div', { class: 'timeline__loading', role: 'status' }, Dom.h('span', { class: 'spinner' }), 'Loading messages…'));
+      if (!waiting || chat.outbox.forRoom(this.#roomId).length === 0) {
+        this.#gc(used);
+        return nodes;
+      }
+    } else if (tl.hasMoreBefore) {
       keep('older', () => Dom.h('div', { class: 'timeline__older', role: 'status' }, Dom.h('span', { class: 'spinner' }), 'Loading older messages…'));
     } else {
       keep(`intro|${room?.name}|${room?.topic}`, () => TimelineView.#intro(room));
