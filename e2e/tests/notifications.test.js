@@ -21,7 +21,8 @@ after(async () => {
 });
 
 async function openSettings(page) {
-  await page.locator('.me').click();
+  // A reload keeps the settings' URL, which opens them again by itself.
+  if (!page.url().includes('#/settings/')) await page.locator('.me').click();
   const dialog = page.getByRole('dialog');
   await dialog.getByRole('tab', { name: 'Notifications' }).click();
   await dialog.getByRole('heading', { name: 'Notifications' }).waitFor();
