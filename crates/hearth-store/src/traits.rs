@@ -294,6 +294,9 @@ pub trait UploadStore: Send + Sync {
     async fn uploads_by_ids(&self, ids: &[UploadId]) -> StoreResult<Vec<UploadRecord>>;
     /// Any one upload with these bytes (to reuse what was learnt from them).
     async fn upload_by_sha256(&self, sha256: &str) -> StoreResult<Option<UploadRecord>>;
+    /// Bytes of all uploads `user` made that are still recorded (their
+    /// quota's use).
+    async fn uploaded_bytes(&self, user: UserId) -> StoreResult<u64>;
     /// Whether some upload still references the blob `sha256`.
     async fn sha256_in_use(&self, sha256: &str) -> StoreResult<bool>;
     /// Whether `upload` is attached to a non-deleted message of a room where

@@ -197,6 +197,50 @@ pub async fn search_in_a_quiet_room_of_a_busy_server(store: &dyn Store) {
     assert_eq!(hits(store, &everything).await.len(), 61);
 }
 
+/// A user in more rooms than a backend may name in one query (SQLite names
+/// at most 64 per query), on a busy server: every hit of theirs is found,
+/// newest first, pages join up, and nothing from rooms they are not in.
+pub async fn search_for_a_user_in_many_rooms_of_a_busy_server(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let busy = room(store, RoomKind::Channel, "busy", &[&bob]).await;
+    let mut mine = Vec::new();
+    for i in 0..70 {
+        let quiet = room(
+            store,
+            RoomKind::Group,
+            &format!("quiet {i}"),
+            &[&alice, &bob],
+        )
+        .await;
+        mine.push(send(store, quiet.id, bob.id, &format!("lunch plan {i}")).await);
+    }
+    for i in 0..300 {
+        send(store, busy.id, bob.id, &format!("lunch order {i}")).await;
+    }
+    let newest_first: Vec<MessageId> = mine.iter().rev().map(|m| m.id).collect();
+
+    let mut everything = search_query(alice.id, "lunch");
+    everything.limit = 100;
+    let all: Vec<MessageId> = hits(store, &everything)
+        .await
+        .iter()
+        .map(|h| h.message.id)
+        .collect();
+    assert_eq!(all, newest_first);
+
+    let mut page = search_query(alice.id, "lunch");
+    page.limit = 30;
+    let mut paged = Vec::new();
+    loop {
+        let found = hits(store, &page).await;
+        let Some(last) = found.last() else { break };
+        page.before_position = Some(last.position);
+        paged.extend(found.iter().map(|h| h.message.id));
+    }
+    assert_eq!(paged, newest_first);
+}
+
 /// Query text is data, never syntax: none of these is an error.
 pub const HOSTILE_QUERIES: &[&str] = &[
     "",

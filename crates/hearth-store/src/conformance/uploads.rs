@@ -102,6 +102,28 @@ pub async fn uploads_are_stored_and_found_by_id_ids_and_hash(store: &dyn Store) 
     ));
 }
 
+pub async fn uploaded_bytes_count_only_the_users_own_uploads(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    assert_eq!(store.uploaded_bytes(alice.id).await.expect("none yet"), 0);
+    let big = UploadRecord {
+        size: 5_000_000_000,
+        ..new_upload(alice.id, "aa11")
+    };
+    for u in [
+        &big,
+        &new_upload(alice.id, "bb22"),
+        &new_upload(bob.id, "cc33"),
+    ] {
+        insert(store, u).await;
+    }
+    assert_eq!(
+        store.uploaded_bytes(alice.id).await.expect("alice's"),
+        5_000_000_042
+    );
+    assert_eq!(store.uploaded_bytes(bob.id).await.expect("bob's"), 42);
+}
+
 pub async fn uploads_are_shared_through_live_messages_with_members(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;

@@ -90,6 +90,18 @@ macro_rules! upload_store {
                     row.as_ref().map(rows::upload).transpose()
                 }
 
+                async fn uploaded_bytes(&self, user: UserId) -> StoreResult<u64> {
+                    // PostgreSQL's sum of bigints is numeric: cast it back.
+                    let total: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM uploads \
+                         WHERE uploader_id = $1",
+                    )
+                    .bind(user.0)
+                    .fetch_one(self.reader())
+                    .await?;
+                    Ok(u64::try_from(total).unwrap_or(0))
+                }
+
                 async fn sha256_in_use(&self, sha256: &str) -> StoreResult<bool> {
                     // On the writer: the answer decides whether a blob is
                     // deleted, so it must see the sweep's own deletions and

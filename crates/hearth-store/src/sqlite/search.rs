@@ -10,7 +10,11 @@
 //! until the page is full. For a user whose rooms hold a small share of the
 //! server's messages that walk could pass over many matches from other rooms,
 //! so the expression also ANDs their rooms' tokens: FTS5 then intersects the
-//! word postings with those rooms' postings instead.
+//! word postings with those rooms' postings instead. A user in more rooms
+//! than one expression names ([`MAX_ROOM_TOKENS`]) gets one query per group
+//! of rooms, each stopping at the page size, and the newest of their hits
+//! make the page: the walk never leaves the user's rooms, however many they
+//! are in.
 
 use super::dialect::{message_columns, position};
 use super::{Db, SqliteStore};
@@ -22,8 +26,7 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-/// Most room tokens ANDed into the expression; a user in more rooms relies
-/// on the membership join alone.
+/// Most room tokens ORed into one expression; more rooms take more queries.
 const MAX_ROOM_TOKENS: usize = 64;
 /// The room tokens are used when the user's rooms hold less than
 /// 1/`ROOM_FILTER_SHARE` of all messages (by `last_seq` against the highest
@@ -69,32 +72,51 @@ impl SearchStore for SqliteStore {
         if rooms.is_empty() {
             return Ok(Vec::new());
         }
-        let mut expression = format!("body : ({words})");
-        if rooms.len() <= MAX_ROOM_TOKENS {
-            let newest: Option<i64> = sqlx::query_scalar("SELECT max(row_id) FROM messages")
-                .fetch_one(&mut *tx)
+        let newest: Option<i64> = sqlx::query_scalar("SELECT max(row_id) FROM messages")
+            .fetch_one(&mut *tx)
+            .await?;
+        let in_rooms: i64 = rooms.iter().map(|(_, last_seq)| *last_seq).sum();
+        let room_ids: Vec<Uuid> = rooms.iter().map(|(id, _)| *id).collect();
+        let expressions = match_expressions(&words, &room_ids, in_rooms, newest.unwrap_or(0));
+
+        let mut found = Vec::new();
+        for expression in &expressions {
+            let rows = search_sql("", query, expression.clone())
+                .build()
+                .fetch_all(&mut *tx)
                 .await?;
-            let in_rooms: i64 = rooms.iter().map(|(_, last_seq)| *last_seq).sum();
-            if in_rooms.saturating_mul(ROOM_FILTER_SHARE) < newest.unwrap_or(0) {
-                let tokens: Vec<String> = rooms
-                    .iter()
-                    .map(|(id, _)| format!("\"r{}\"", id.simple()))
-                    .collect();
-                expression.push_str(&format!(" AND room : ({})", tokens.join(" OR ")));
+            for row in &rows {
+                found.push(hit(row, |raw, _| parse_markers(raw))?);
             }
         }
-
-        let found = search_sql("", query, expression)
-            .build()
-            .fetch_all(&mut *tx)
-            .await?;
         tx.commit().await?;
-
-        found
-            .iter()
-            .map(|row| hit(row, |raw, _| parse_markers(raw)))
-            .collect()
+        if expressions.len() > 1 {
+            found.sort_by_key(|h| std::cmp::Reverse(h.position));
+            found.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
+        }
+        Ok(found)
     }
+}
+
+/// The FTS5 expressions to run for `words` and the user's rooms: the words
+/// alone when the rooms hold a large share of the messages (`in_rooms` of
+/// about `newest`; the walk finds theirs soon), else the words ANDed with
+/// one group of at most [`MAX_ROOM_TOKENS`] room tokens per expression.
+fn match_expressions(words: &str, rooms: &[Uuid], in_rooms: i64, newest: i64) -> Vec<String> {
+    let body = format!("body : ({words})");
+    if in_rooms.saturating_mul(ROOM_FILTER_SHARE) >= newest {
+        return vec![body];
+    }
+    rooms
+        .chunks(MAX_ROOM_TOKENS)
+        .map(|group| {
+            let tokens: Vec<String> = group
+                .iter()
+                .map(|id| format!("\"r{}\"", id.simple()))
+                .collect();
+            format!("{body} AND room : ({})", tokens.join(" OR "))
+        })
+        .collect()
 }
 
 search_filters!();
@@ -181,6 +203,26 @@ mod tests {
     use super::*;
     use hearth_protocol::search::SearchHas;
     use sqlx::Row;
+
+    #[test]
+    fn rooms_are_named_in_groups_unless_they_hold_much_of_the_server() {
+        let rooms: Vec<Uuid> = (0..130).map(|_| Uuid::now_v7()).collect();
+        // A large share: the words alone.
+        assert_eq!(
+            match_expressions("\"x\"", &rooms, 300, 1000),
+            vec!["body : (\"x\")".to_string()]
+        );
+        // A small share: every room named, 64 at most per expression.
+        let groups = match_expressions("\"x\"", &rooms, 10, 1000);
+        assert_eq!(groups.len(), 3);
+        for (group, rooms) in groups.iter().zip(rooms.chunks(MAX_ROOM_TOKENS)) {
+            assert!(group.starts_with("body : (\"x\") AND room : (\"r"));
+            for id in rooms {
+                assert!(group.contains(&format!("\"r{}\"", id.simple())));
+            }
+            assert_eq!(group.matches(" OR ").count(), rooms.len() - 1);
+        }
+    }
 
     #[test]
     fn words_are_quoted_and_the_last_is_a_prefix() {
