@@ -17,6 +17,7 @@ use std::path::PathBuf;
         Run the server with generous limits, e.g.\n  \
         HEARTH_AUTH_RATE_PER_MINUTE=1000000 HEARTH_SEND_RATE_PER_SECOND=1000000 \
         HEARTH_SEND_BURST=1000000 HEARTH_GATEWAY_OPS_PER_SECOND=1000000 \
+        HEARTH_WRITE_RATE_PER_MINUTE=1000000 HEARTH_MAX_SESSIONS_PER_USER=1000 \
         HEARTH_ACCESS_TOKEN_TTL=86400 hearth --data-dir /tmp/bench-data\n\
         then `hearth-bench setup --users 1000 --rooms 20 --members 50` once, and \
         any scenario as often as you like: the state file keeps users and tokens."

@@ -73,6 +73,10 @@ fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub fn router(state: AppState) -> Router {
     let api = api::router()
         .route("/gateway", axum::routing::get(gateway::upgrade))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::throttle::per_user,
+        ))
         .layer(DefaultBodyLimit::max(state.config.limits.max_json_bytes));
     let app = Router::new()
         .nest("/api/v1", api)

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod rooms;
 pub mod search;
 pub mod sessions;
+pub mod throttle;
 pub mod totp;
 pub mod uploads;
 pub mod users;

@@ -48,6 +48,8 @@ pub async fn create_upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Attachment>)> {
     let multipart = multipart.map_err(|e| ApiError::new(ErrorCode::InvalidBody, e.body_text()))?;
+    // A user at their quota is refused before the body is read.
+    state.services.uploads.check_quota(auth.user_id, 1).await?;
     let received = upload::receive(&state.node.media, &headers, multipart).await?;
     let rec = state
         .services

@@ -182,10 +182,34 @@ pub struct Limits {
     #[arg(id = "limits.send_burst", long = "send-burst", env = "HEARTH_SEND_BURST",
           default_value = "30", value_parser = at_least(1u32))]
     pub send_burst: u32,
-    /// WebSocket ops a session may send per second, sustained (bursts of twice that)
+    /// Writes other than sends (reactions, edits, deletes, pins, rooms, members, uploads, push subscriptions, settings) a user may make per minute, all at once if saved up; shared by the nodes of a cluster
+    #[arg(id = "limits.write_rate_per_minute", long = "write-rate-per-minute",
+          env = "HEARTH_WRITE_RATE_PER_MINUTE", default_value = "120", value_parser = at_least(1u32))]
+    pub write_rate_per_minute: u32,
+    /// Searches (messages, users, channels) a user may make per minute, all at once if saved up; shared by the nodes of a cluster
+    #[arg(id = "limits.search_rate_per_minute", long = "search-rate-per-minute",
+          env = "HEARTH_SEARCH_RATE_PER_MINUTE", default_value = "60", value_parser = at_least(1u32))]
+    pub search_rate_per_minute: u32,
+    /// WebSocket ops a user may send per second over all their sessions on a node, sustained (bursts of twice that)
     #[arg(id = "limits.gateway_ops_per_second", long = "gateway-ops-per-second",
           env = "HEARTH_GATEWAY_OPS_PER_SECOND", default_value = "20", value_parser = at_least(1u32))]
     pub gateway_ops_per_second: u32,
+    /// WebSocket sessions a user may hold at once on a node; one more is closed with 4029
+    #[arg(id = "limits.max_sessions_per_user", long = "max-sessions-per-user",
+          env = "HEARTH_MAX_SESSIONS_PER_USER", default_value = "20", value_parser = at_least(1usize))]
+    pub max_sessions_per_user: usize,
+    /// Bytes of uploads a user may keep stored in total; one more upload past it gets 413; 0: no quota
+    #[arg(
+        id = "limits.upload_quota_bytes",
+        long = "upload-quota-bytes",
+        env = "HEARTH_UPLOAD_QUOTA_BYTES",
+        default_value = "1073741824"
+    )]
+    pub upload_quota_bytes: u64,
+    /// Web Push subscriptions (browsers) a user may have
+    #[arg(id = "limits.push_subscriptions_per_user", long = "push-subscriptions-per-user",
+          env = "HEARTH_PUSH_SUBSCRIPTIONS_PER_USER", default_value = "10", value_parser = at_least(1usize))]
+    pub push_subscriptions_per_user: usize,
     /// Seconds a new WebSocket has to send its `auth` frame before it is closed with 4001
     #[arg(id = "limits.gateway_auth_timeout", long = "gateway-auth-timeout",
           env = "HEARTH_GATEWAY_AUTH_TIMEOUT", default_value = "10", value_parser = seconds(1))]
@@ -273,7 +297,7 @@ pub struct SmtpSettings {
 #[derive(Clone, Args)]
 #[command(next_help_heading = "Cluster")]
 pub struct ClusterSettings {
-    /// Cluster mode: Redis for cross-node events, presence and sign-in limits, e.g. `redis://10.0.0.5:6379/0`; unset: a single node
+    /// Cluster mode: Redis for cross-node events, presence and rate limits (sign-in, writes, searches), e.g. `redis://10.0.0.5:6379/0`; unset: a single node
     #[arg(
         id = "cluster.redis_url",
         long = "redis-url",
@@ -315,9 +339,13 @@ impl Switched for ClusterSettings {
 /// Fixed in production; tests change them in Rust.
 #[derive(Clone, Debug)]
 pub struct Internal {
-    /// Accept `http://` Web Push endpoints (tests' push service); only
-    /// `https://` otherwise.
+    /// Accept `http://` Web Push endpoints on any port and address (the
+    /// tests' push service on loopback); otherwise only `https://` on port
+    /// 443 at public addresses.
     pub push_allow_http: bool,
+    /// Rate limiters read a clock that moves only when a test advances it
+    /// (`RateLimits::clock`).
+    pub manual_limit_clock: bool,
     /// A gateway connect records the session's activity only if it was last
     /// recorded this long ago.
     pub session_touch_interval: Duration,
@@ -327,6 +355,7 @@ impl Default for Internal {
     fn default() -> Self {
         Internal {
             push_allow_http: false,
+            manual_limit_clock: false,
             session_touch_interval: Duration::from_secs(60),
         }
     }

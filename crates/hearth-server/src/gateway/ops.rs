@@ -8,12 +8,10 @@ use crate::gateway::session::Identity;
 use crate::hub::{Frame, SessionQueue};
 use crate::service::messages::SendMessage;
 use crate::state::AppState;
-use governor::{DefaultDirectRateLimiter, Quota};
 use hearth_protocol::gateway::{
     AckEvent, ClientOp, ErrorEvent, PongEvent, PresenceStatus, ServerEvent, close_code,
 };
 use hearth_protocol::{ErrorCode, RoomId, UserId};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +24,6 @@ pub struct Connection<'a> {
     state: &'a AppState,
     id: Identity,
     queue: Arc<SessionQueue>,
-    limiter: DefaultDirectRateLimiter,
     strikes: u32,
     strikes_since: Instant,
     idle: bool,
@@ -39,23 +36,10 @@ impl<'a> Connection<'a> {
             state,
             id,
             queue,
-            limiter: Self::limiter(state),
             strikes: 0,
             strikes_since: now,
             idle: false,
         }
-    }
-
-    /// `gateway_ops_per_second`, with two seconds' worth at once, on the
-    /// node's shared clock.
-    fn limiter(state: &AppState) -> DefaultDirectRateLimiter {
-        let rate =
-            NonZeroU32::new(state.config.limits.gateway_ops_per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
-        DefaultDirectRateLimiter::direct_with_clock(
-            Quota::per_second(rate).allow_burst(burst),
-            state.node.limits.clock().clone(),
-        )
     }
 
     pub fn is_idle(&self) -> bool {
@@ -81,7 +65,15 @@ impl<'a> Connection<'a> {
 
     /// Handles one text frame. Returns false when the connection must end.
     pub async fn handle_text(&mut self, text: &str) -> bool {
-        if self.limiter.check().is_err() {
+        // The budget is the user's, over all their sessions: more
+        // connections buy no more ops.
+        if self
+            .state
+            .node
+            .limits
+            .check_gateway_op(self.id.user_id)
+            .is_err()
+        {
             let now = Instant::now();
             if now.duration_since(self.strikes_since) > FLOOD_WINDOW {
                 self.strikes = 0;

@@ -39,6 +39,8 @@ pub const LINGER: Duration = Duration::from_secs(2);
 /// A writer batch that held more frames than this is freed once sent, so a
 /// burst does not pin its memory for the session's life (the batch and the
 /// queue swap buffers, so this bounds both).
+/// The close reason when a user already holds `max_sessions_per_user`.
+const TOO_MANY_SESSIONS: &str = "too many sessions";
 const KEEP_BATCH_CAPACITY: usize = 8;
 /// Text frames above this size go out in fragments of at most this size:
 /// tungstenite's write buffer keeps the capacity of the most it ever held
@@ -93,6 +95,13 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
         user_id: connected.user_id,
         session_id: connected.session_id,
     };
+    let max_sessions = state.config.limits.max_sessions_per_user;
+    // Checked before the store is read, and again as the session registers.
+    if state.node.hub.session_count(identity.user_id) >= max_sessions {
+        close(&mut sink, close_code::RATE_LIMITED, TOO_MANY_SESSIONS).await;
+        linger(&mut stream, false).await;
+        return;
+    }
     let services = &state.services;
     // The sessions list shows when each device was last connected (to the
     // minute: a reconnect within a minute of the last one writes nothing).
@@ -107,12 +116,17 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
             return;
         }
     };
-    let guard = state.node.hub.register(
+    let Some(guard) = state.node.hub.try_register(
         identity.user_id,
         identity.session_id,
         rooms,
         state.config.limits.session_queue,
-    );
+        max_sessions,
+    ) else {
+        close(&mut sink, close_code::RATE_LIMITED, TOO_MANY_SESSIONS).await;
+        linger(&mut stream, false).await;
+        return;
+    };
     let (ready, peers) = match Box::pin(ready_frame(&state, identity, connected.user)).await {
         Ok(r) => r,
         Err(e) => {

@@ -108,9 +108,38 @@ impl Hub {
         rooms: impl IntoIterator<Item = RoomId>,
         capacity: usize,
     ) -> SessionGuard {
+        let idx = self.write();
+        self.insert(idx, user, session, rooms, capacity)
+    }
+
+    /// Registers a session as [`Hub::register`] does, unless `user` already
+    /// has `max_per_user` sessions on this node (`None` then): the count and
+    /// the insert happen under one lock, so racing connects cannot pass it.
+    pub fn try_register(
+        self: &Arc<Self>,
+        user: UserId,
+        session: SessionId,
+        rooms: impl IntoIterator<Item = RoomId>,
+        capacity: usize,
+        max_per_user: usize,
+    ) -> Option<SessionGuard> {
+        let idx = self.write();
+        if idx.by_user.get(&user).map_or(0, Vec::len) >= max_per_user {
+            return None;
+        }
+        Some(self.insert(idx, user, session, rooms, capacity))
+    }
+
+    fn insert(
+        self: &Arc<Self>,
+        mut idx: std::sync::RwLockWriteGuard<'_, Index>,
+        user: UserId,
+        session: SessionId,
+        rooms: impl IntoIterator<Item = RoomId>,
+        capacity: usize,
+    ) -> SessionGuard {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let queue = Arc::new(SessionQueue::new(user, session, capacity));
-        let mut idx = self.write();
         idx.sessions.insert(id, queue.clone());
         idx.by_user.entry(user).or_default().push(id);
         for room in rooms {

@@ -105,7 +105,8 @@ impl Services {
         let lockout = Arc::new(Lockout::default());
         let access = access::RoomAccess::new(store.clone());
         let views = views::Views::new(store.clone());
-        let uploads = uploads::UploadAccess::new(store.clone(), media);
+        let uploads =
+            uploads::UploadAccess::new(store.clone(), media, config.limits.upload_quota_bytes);
         let sessions = sessions::SessionService::new(
             store.clone(),
             tokens,

@@ -1,11 +1,13 @@
 //! Upload access: an upload is visible to its uploader, and to the members
 //! of every room where a non-deleted message carries it; to anyone else it
 //! does not exist (404, so ids of other people's files reveal nothing).
-//! Only the uploader may attach an upload or make it an avatar.
+//! Only the uploader may attach an upload or make it an avatar. What a user
+//! keeps stored is bounded by their quota (`limits.upload_quota_bytes`).
 
 use crate::error::{ApiError, ApiResult};
 use crate::media::upload::Received;
 use crate::media::{Media, attachment};
+use hearth_protocol::ErrorCode;
 use hearth_protocol::dto::Attachment;
 use hearth_protocol::{RoomId, UploadId, UserId};
 use hearth_store::{Store, UploadRecord};
@@ -17,15 +19,43 @@ use std::sync::Arc;
 pub struct UploadAccess {
     store: Arc<dyn Store>,
     media: Arc<Media>,
+    /// Bytes a user may keep stored; 0: no quota.
+    quota_bytes: u64,
 }
 
 impl UploadAccess {
-    pub fn new(store: Arc<dyn Store>, media: Arc<Media>) -> Self {
-        Self { store, media }
+    pub fn new(store: Arc<dyn Store>, media: Arc<Media>, quota_bytes: u64) -> Self {
+        Self {
+            store,
+            media,
+            quota_bytes,
+        }
     }
 
-    /// Records an upload whose bytes were received (see `media::upload`).
+    /// 413 `payload_too_large` when `incoming` more bytes would take
+    /// `uploader` past their quota. Checked before an upload is read (with
+    /// one byte) and again when its size is known.
+    pub async fn check_quota(&self, uploader: UserId, incoming: u64) -> ApiResult<()> {
+        if self.quota_bytes == 0 {
+            return Ok(());
+        }
+        let used = self.store.uploaded_bytes(uploader).await?;
+        if used.saturating_add(incoming) > self.quota_bytes {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "upload quota reached: {used} of {} bytes in use",
+                    self.quota_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records an upload whose bytes were received (see `media::upload`),
+    /// within the uploader's quota.
     pub async fn record(&self, uploader: UserId, received: Received) -> ApiResult<UploadRecord> {
+        self.check_quota(uploader, received.upload.size).await?;
         crate::media::upload::store(&*self.store, &self.media, uploader, received).await
     }
 

@@ -61,6 +61,9 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c.limits.send_rate_per_second = 100_000;
     c.limits.send_burst = 100_000;
     c.limits.gateway_ops_per_second = 100_000;
+    c.limits.write_rate_per_minute = 100_000;
+    c.limits.search_rate_per_minute = 100_000;
+    c.limits.max_sessions_per_user = 1_000;
     c.shutdown_grace = Duration::from_secs(2);
     c
 }
