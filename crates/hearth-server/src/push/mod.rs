@@ -3,8 +3,11 @@
 //! [`vapid`]), posted to the browser's push service (RFC 8030).
 //!
 //! Who is pushed what, and when, is decided in
-//! `service::notifications`; this module only knows how to deliver.
+//! `service::notifications`; this module only knows how to deliver, to
+//! which endpoints ([`endpoint`]: public https addresses only) and how many
+//! at once.
 
+pub mod endpoint;
 pub mod vapid;
 
 use crate::config::Config;
@@ -13,13 +16,19 @@ use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use hearth_store::PushSubscriptionRecord;
 use reqwest_rustls::{StatusCode, Url};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 use vapid::VapidKeys;
 use web_push_native::{Auth, p256};
 
 /// Gives up on a push service that does not answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pushes in flight at once on this node: a burst of messages to a big
+/// room waits its turn instead of opening thousands of connections.
+const MAX_CONCURRENT_PUSHES: usize = 32;
 /// How long the push service keeps a message for an offline browser.
 const TTL_SECONDS: u32 = 24 * 3600;
 /// Longest endpoint URL accepted.
@@ -80,8 +89,12 @@ pub struct WebPush {
     /// VAPID `sub`: how a push service can reach the operator.
     subject: String,
     client: reqwest_rustls::Client,
-    /// Accept `http://` endpoints (tests, a push service on the LAN).
+    /// Accept `http://` endpoints on any port and address (tests).
     allow_http: bool,
+    /// Bounds the pushes in flight ([`MAX_CONCURRENT_PUSHES`]).
+    in_flight: Arc<Semaphore>,
+    /// Browsers a user may subscribe (`limits.push_subscriptions_per_user`).
+    max_subscriptions: usize,
 }
 
 impl std::fmt::Debug for WebPush {
@@ -97,40 +110,58 @@ impl WebPush {
     /// Loads (or creates) `DATA_DIR/vapid.key`.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         let keys = VapidKeys::load_or_create(&config.data_dir.join("vapid.key"))?;
-        let client = reqwest_rustls::Client::builder()
+        let allow_http = config.internal.push_allow_http;
+        let mut client = reqwest_rustls::Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
             // A push service never redirects; following one would let an
-            // endpoint bounce our request elsewhere.
+            // endpoint bounce our request elsewhere. A proxy would connect
+            // for us, past the resolver's check.
             .redirect(reqwest_rustls::redirect::Policy::none())
-            .build()
-            .context("building the push HTTP client")?;
+            .no_proxy();
+        if !allow_http {
+            client = client.dns_resolver(Arc::new(endpoint::PublicResolver));
+        }
+        let client = client.build().context("building the push HTTP client")?;
         Ok(Self {
             keys,
             subject: vapid_subject(config),
             client,
-            allow_http: config.internal.push_allow_http,
+            allow_http,
+            in_flight: Arc::new(Semaphore::new(MAX_CONCURRENT_PUSHES)),
+            max_subscriptions: config.limits.push_subscriptions_per_user,
         })
+    }
+
+    /// Subscriptions a user may have.
+    pub fn max_subscriptions(&self) -> usize {
+        self.max_subscriptions
     }
 
     pub fn public_key(&self) -> &str {
         self.keys.public_key()
     }
 
-    /// Checks an endpoint a browser gave: an absolute `https` URL (or `http`
-    /// when allowed) with a host, of bounded length.
+    /// Checks an endpoint a browser gave, without resolving it: an absolute
+    /// `https` URL on port 443 with a host, of bounded length, and not a
+    /// literal inside address (see [`endpoint::check_url`]).
     pub fn check_endpoint(&self, endpoint: &str) -> Result<(), &'static str> {
         if endpoint.len() > MAX_ENDPOINT_LEN {
             return Err("endpoint: too long");
         }
         let url = Url::parse(endpoint).ok().ok_or("endpoint: not a URL")?;
-        let scheme_ok = url.scheme() == "https" || (self.allow_http && url.scheme() == "http");
-        if !scheme_ok {
-            return Err("endpoint: must be an https URL");
+        endpoint::check_url(&url, self.allow_http)
+    }
+
+    /// [`WebPush::check_endpoint`], and its host must resolve to public
+    /// addresses only: for new subscriptions.
+    pub async fn check_new_endpoint(&self, endpoint: &str) -> Result<(), &'static str> {
+        self.check_endpoint(endpoint)?;
+        if self.allow_http {
+            return Ok(());
         }
-        if url.host_str().is_none_or(str::is_empty) || !url.username().is_empty() {
-            return Err("endpoint: must name a host and no credentials");
-        }
-        Ok(())
+        let url = Url::parse(endpoint).ok().ok_or("endpoint: not a URL")?;
+        endpoint::check_resolves_publicly(&url).await
     }
 
     /// Encrypts `payload` for the subscription and posts it.
@@ -148,6 +179,11 @@ impl WebPush {
         let body = web_push_native::encrypt(payload.to_vec(), &keys.public, &keys.auth)
             .map_err(|e| anyhow::anyhow!("encrypting the push payload: {e}"))?;
         let audience = url.origin().ascii_serialization();
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .context("the push semaphore is closed")?;
         let response = self
             .client
             .post(url)
@@ -210,6 +246,8 @@ mod tests {
         );
         for bad in [
             "http://push.example/x",
+            "https://push.example:8443/x",
+            "https://127.0.0.1/x",
             "ftp://push.example/x",
             "https://user:pw@push.example/x",
             "not a url",

@@ -274,9 +274,11 @@ impl NotificationService {
     /// again replaces its keys).
     pub async fn subscribe(&self, user: UserId, req: PushSubscriptionRequest) -> ApiResult<()> {
         self.push
-            .check_endpoint(&req.endpoint)
+            .check_new_endpoint(&req.endpoint)
+            .await
             .map_err(ApiError::validation)?;
         BrowserKeys::parse(&req.keys.p256dh, &req.keys.auth).map_err(ApiError::validation)?;
+        self.check_subscription_cap(user, &req.endpoint).await?;
         self.store
             .upsert_push_subscription(&PushSubscriptionRecord {
                 id: uuid::Uuid::now_v7(),
@@ -287,6 +289,19 @@ impl NotificationService {
                 created_at: OffsetDateTime::now_utc(),
             })
             .await?;
+        Ok(())
+    }
+
+    /// A user has at most `push_subscriptions_per_user` browsers subscribed
+    /// (each one posted to on every push); renewing one of them is allowed.
+    async fn check_subscription_cap(&self, user: UserId, endpoint: &str) -> ApiResult<()> {
+        let existing = self.store.push_subscriptions(user).await?;
+        let max = self.push.max_subscriptions();
+        if existing.len() >= max && !existing.iter().any(|s| s.endpoint == endpoint) {
+            return Err(ApiError::validation(format!(
+                "limit reached: at most {max} push subscriptions; remove one first"
+            )));
+        }
         Ok(())
     }
 

@@ -249,16 +249,16 @@ async fn do_not_disturb_is_set_on_the_profile() {
 
 /// One request the fake push service received.
 #[derive(Debug)]
-struct Pushed {
-    id: String,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Pushed {
+    pub(crate) id: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A push service on 127.0.0.1: records what it gets and answers 201, or
 /// the status set for a subscription id.
-struct PushService {
-    url: String,
+pub(crate) struct PushService {
+    pub(crate) url: String,
     received: mpsc::UnboundedReceiver<Pushed>,
     statuses: Arc<Mutex<HashMap<String, u16>>>,
 }
@@ -283,7 +283,7 @@ async fn receive_push(
     axum::http::StatusCode::from_u16(status).unwrap()
 }
 
-async fn push_service() -> PushService {
+pub(crate) async fn push_service() -> PushService {
     let (tx, received) = mpsc::unbounded_channel();
     let statuses = Arc::new(Mutex::new(HashMap::new()));
     let router = axum::Router::new()
@@ -300,7 +300,7 @@ async fn push_service() -> PushService {
 }
 
 impl PushService {
-    async fn next(&mut self) -> Pushed {
+    pub(crate) async fn next(&mut self) -> Pushed {
         tokio::time::timeout(TIMEOUT, self.received.recv())
             .await
             .expect("no push arrived")
@@ -309,13 +309,13 @@ impl PushService {
 }
 
 /// A browser's push keys: the private half stays in the test.
-struct Subscriber {
+pub(crate) struct Subscriber {
     secret: p256::SecretKey,
     auth: [u8; 16],
 }
 
 impl Subscriber {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let secret = loop {
             let mut bytes = [0u8; 32];
             rand::rng().fill_bytes(&mut bytes);
@@ -328,7 +328,7 @@ impl Subscriber {
         Self { secret, auth }
     }
 
-    fn subscription(&self, endpoint: &str) -> Value {
+    pub(crate) fn subscription(&self, endpoint: &str) -> Value {
         use p256::elliptic_curve::sec1::ToEncodedPoint;
         let public = self.secret.public_key().to_encoded_point(false);
         json!({
@@ -342,7 +342,7 @@ impl Subscriber {
     }
 
     /// Decrypts an `aes128gcm` body as the browser would.
-    fn open(&self, pushed: &Pushed) -> PushPayload {
+    pub(crate) fn open(&self, pushed: &Pushed) -> PushPayload {
         let plain = web_push_native::decrypt(
             pushed.body.clone(),
             &self.secret,
@@ -388,7 +388,7 @@ fn check_vapid(pushed: &Pushed, audience: &str, server_key: &str) -> Value {
 /// Waits until the server has no gateway session of `user` left. A poll on
 /// purpose: the server deregisters a closed session in the background and
 /// tells no one (its peers hear of it only a grace later, as presence).
-async fn until_offline(app: &TestApp, user: &TestUser) {
+pub(crate) async fn until_offline(app: &TestApp, user: &TestUser) {
     let id = user.id;
     eventually("the session closes", || async {
         app.state.node.hub.session_count(id) == 0
