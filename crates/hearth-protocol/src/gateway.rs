@@ -45,6 +45,10 @@ pub enum ClientOp {
     },
     Typing {
         room_id: RoomId,
+        /// The user is composing an anonymous post: the server tells no one
+        /// (a "typing" naming them would give the post's author away).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        anonymous: bool,
     },
     Read {
         room_id: RoomId,

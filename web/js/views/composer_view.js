@@ -210,7 +210,10 @@ export default class ComposerView {
   #onInput() {
     this.#autosize();
     this.#updateSend();
-    if (this.#input.value.trim()) this.#ctx.chat.typingNow(this.#roomId);
+    // Typing toward an anonymous post (or while editing one) would name its
+    // author to everyone in the room: send nothing then.
+    const anonymous = this.#anonymous || Boolean(this.#editing?.anonymous);
+    if (this.#input.value.trim() && !anonymous) this.#ctx.chat.typingNow(this.#roomId);
     drafts.set(this.#roomId, this.#input.value);
     this.#suggestMentions();
     this.#suggest.update();

@@ -433,7 +433,15 @@ async fn act(
             let room = pick_room(rng);
             if rng.random_bool(0.33) {
                 r.counts.typing += 1;
-                if let Err(e) = send_op(&mut live.ws, &ClientOp::Typing { room_id: room }).await {
+                if let Err(e) = send_op(
+                    &mut live.ws,
+                    &ClientOp::Typing {
+                        room_id: room,
+                        anonymous: false,
+                    },
+                )
+                .await
+                {
                     Err(e)
                 } else {
                     send(live, r, room, p.index, counter).await
@@ -445,7 +453,14 @@ async fn act(
         45..55 => {
             r.counts.typing += 1;
             let room = pick_room(rng);
-            send_op(&mut live.ws, &ClientOp::Typing { room_id: room }).await
+            send_op(
+                &mut live.ws,
+                &ClientOp::Typing {
+                    room_id: room,
+                    anonymous: false,
+                },
+            )
+            .await
         }
         55..75 => {
             let room = p.rooms[rng.random_range(0..p.rooms.len())].0;

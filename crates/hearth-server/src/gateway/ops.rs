@@ -136,7 +136,7 @@ impl<'a> Connection<'a> {
                     Err(e) => self.reply_api_error(e, Some(nonce)),
                 }
             }
-            ClientOp::Typing { room_id } => self.typing(user, room_id),
+            ClientOp::Typing { room_id, anonymous } => self.typing(user, room_id, anonymous),
             ClientOp::Read { room_id, seq } => {
                 if let Err(e) = self
                     .state
@@ -164,8 +164,8 @@ impl<'a> Connection<'a> {
         }
     }
 
-    fn typing(&self, user: UserId, room_id: RoomId) {
-        if let Err(e) = self.state.services.typing.typing(user, room_id) {
+    fn typing(&self, user: UserId, room_id: RoomId, anonymous: bool) {
+        if let Err(e) = self.state.services.typing.typing(user, room_id, anonymous) {
             self.reply_api_error(e, None);
         }
     }

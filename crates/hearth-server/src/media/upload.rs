@@ -280,10 +280,13 @@ pub async fn store(
     }
     media.blobs.put_file(&original, upload.file.path()).await?;
     store.insert_upload(&rec).await?;
+    // Who uploaded it stays out of the info log: an anonymous post's
+    // attachment ids would otherwise name its author to whoever reads it.
     tracing::info!(
-        upload_id = %rec.id, user_id = %uploader, size = rec.size,
+        upload_id = %rec.id, size = rec.size,
         content_type = %rec.content_type, "upload stored"
     );
+    tracing::debug!(upload_id = %rec.id, user_id = %uploader, "uploader");
     Ok(rec)
 }
 

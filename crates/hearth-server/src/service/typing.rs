@@ -1,6 +1,8 @@
 //! Typing: a member's `typing` op becomes a `typing` event for the room,
 //! at most one per user per room every 3 s, however many keystrokes or
-//! devices send the op.
+//! devices send the op. Typing toward an anonymous post is announced to no
+//! one: "X is typing…" followed by an anonymous message would name its
+//! author (and an unnamed "someone is typing" is no event of the protocol).
 
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
@@ -58,10 +60,14 @@ impl TypingService {
         }
     }
 
-    /// `user` is typing in `room_id` (a room their connection is in).
-    pub fn typing(&self, user: UserId, room_id: RoomId) -> ApiResult<()> {
+    /// `user` is typing in `room_id` (a room their connection is in);
+    /// `anonymous`: toward an anonymous post, so nothing is announced.
+    pub fn typing(&self, user: UserId, room_id: RoomId, anonymous: bool) -> ApiResult<()> {
         if !self.hub.is_in_room(user, room_id) {
             return Err(ApiError::not_found("room"));
+        }
+        if anonymous {
+            return Ok(());
         }
         if self.throttle.allow(user, room_id, Instant::now()) {
             self.events.to_room(

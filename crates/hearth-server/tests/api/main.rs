@@ -7,6 +7,7 @@ mod helpers;
 mod smtp_sink;
 
 mod accounts;
+mod anonymity;
 mod authorization;
 mod bench_smoke;
 mod cluster;
@@ -16,7 +17,9 @@ mod limits;
 mod media;
 mod messages;
 mod notifications;
+mod push_endpoints;
 mod rooms;
 mod search;
 mod security;
 mod settings;
+mod throttle;

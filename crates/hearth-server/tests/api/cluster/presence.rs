@@ -27,7 +27,12 @@ async fn presence_and_typing_cross_nodes() {
         "{listed:?}"
     );
 
-    alice_ws.send_op(ClientOp::Typing { room_id: room }).await;
+    alice_ws
+        .send_op(ClientOp::Typing {
+            room_id: room,
+            anonymous: false,
+        })
+        .await;
     expect_event!(bob_ws, ServerEvent::Typing(t) if t.user_id == alice.id && t.room_id == room);
 
     // Idle on node 0, then active again on node 1: the cluster-wide status

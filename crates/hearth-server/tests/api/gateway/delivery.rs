@@ -180,7 +180,10 @@ async fn typing_is_published_once_per_three_seconds_per_user_and_room() {
     let mut phone = app.ws(&alice).await;
     let mut laptop = app.ws(&alice).await;
     let mut bob_ws = app.ws(&bob).await;
-    let typing = || ClientOp::Typing { room_id: room };
+    let typing = || ClientOp::Typing {
+        room_id: room,
+        anonymous: false,
+    };
 
     phone.send_op(typing()).await;
     let typed_in = expect_event!(bob_ws,
@@ -205,7 +208,12 @@ async fn typing_is_published_once_per_three_seconds_per_user_and_room() {
         .create_room(&bob, RoomKind::Group, "bob only", &[])
         .await
         .id;
-    phone.send_op(ClientOp::Typing { room_id: other }).await;
+    phone
+        .send_op(ClientOp::Typing {
+            room_id: other,
+            anonymous: false,
+        })
+        .await;
     let code = expect_event!(phone, ServerEvent::Error(e) => e.code);
     assert_eq!(code, ErrorCode::NotFound);
 }

@@ -37,7 +37,12 @@ async fn a_member_added_mid_session_receives_the_rooms_events_without_reconnecti
         expect_event!(device, ServerEvent::MessageCreated(e) if e.message.id == msg.id);
     }
     // Ops in the new room work at once too.
-    phone.send_op(ClientOp::Typing { room_id: room }).await;
+    phone
+        .send_op(ClientOp::Typing {
+            room_id: room,
+            anonymous: false,
+        })
+        .await;
     expect_event!(alice_ws, ServerEvent::Typing(t) if t.user_id == bob.id);
     phone.send_message(room, "hi-1", "thanks").await;
     expect_event!(phone, ServerEvent::Ack(a) if a.nonce == "hi-1");
@@ -108,7 +113,12 @@ async fn removal_stops_delivery(ban: bool) {
         });
     }
     // Nor can the removed user act in the room through the open session.
-    phone.send_op(ClientOp::Typing { room_id: room }).await;
+    phone
+        .send_op(ClientOp::Typing {
+            room_id: room,
+            anonymous: false,
+        })
+        .await;
     let code = expect_event!(phone, ServerEvent::Error(e) => e.code);
     assert_eq!(code, ErrorCode::NotFound);
     phone.send_message(room, "x-1", "let me in").await;
