@@ -8,7 +8,7 @@
 //! as the SQLite backend does. Who may read what is decided by a join with
 //! `members` on every query; the user's rooms are also named to the index
 //! (`room_id = ANY(…)` on the `(room_id, search)` GIN index, migration
-//! 0006), so a search reads the postings of those rooms only, never every
+//! 0007), so a search reads the postings of those rooms only, never every
 //! match on the server. Snippets come from `ts_headline` with private-
 //! use characters as match markers, turned into plain text and char ranges.
 
