@@ -23,7 +23,10 @@ pub fn op(name: &str, scene: &Scene, cast: &Cast, token: &str) -> ClientOp {
             status: PresenceStatus::Idle,
         },
         "send" => send_op(room_id, "matrix-nonce", "hello"),
-        "typing" => ClientOp::Typing { room_id },
+        "typing" => ClientOp::Typing {
+            room_id,
+            anonymous: false,
+        },
         "read" => ClientOp::Read { room_id, seq: 1 },
         "delivered" => ClientOp::Delivered { room_id, seq: 1 },
         "call.signal" => ClientOp::CallSignal {

@@ -202,6 +202,9 @@ impl Cell<'_> {
             ("get", "/api/v1/rooms/{id}/messages") => {
                 self.call(Method::GET, &format!("{r}/messages"), None).await
             }
+            ("get", "/api/v1/rooms/{id}/pins") => {
+                self.call(Method::GET, &format!("{r}/pins"), None).await
+            }
             ("get", "/api/v1/rooms/{id}/messages/{message_id}") => {
                 self.call(Method::GET, &m, None).await
             }
