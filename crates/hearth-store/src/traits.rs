@@ -98,6 +98,10 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn create_session(&self, new: NewSession) -> StoreResult<SessionRecord>;
+    /// Whether a refresh token with this hash was ever issued (current or
+    /// spent), read without taking the writer: callers look before they
+    /// rotate, so unknown tokens cost no write transaction.
+    async fn refresh_token_known(&self, hash: &str) -> StoreResult<bool>;
     /// Spends `old_hash` and makes `new_hash` the session's current refresh
     /// token, extending the session to `expires_at`. Presenting an already
     /// spent token revokes the session ([`RefreshOutcome::Reused`]).
@@ -356,6 +360,13 @@ pub trait SecurityStore: Send + Sync {
         purpose: EmailTokenPurpose,
         since: OffsetDateTime,
     ) -> StoreResult<i64>;
+    /// The token with this hash if it is for `purpose` (used or not), read
+    /// without taking the writer.
+    async fn email_token(
+        &self,
+        hash: &str,
+        purpose: EmailTokenPurpose,
+    ) -> StoreResult<Option<EmailTokenRecord>>;
     /// Spends the token with this hash if it is for `purpose`, unused and
     /// unexpired at `now` — and with it every other unused token of the same
     /// user and purpose (an older link dies when a newer one is used).
@@ -366,6 +377,17 @@ pub trait SecurityStore: Send + Sync {
         purpose: EmailTokenPurpose,
         now: OffsetDateTime,
     ) -> StoreResult<Option<EmailTokenRecord>>;
+    /// The address of `user`'s newest token of `purpose`, used, expired or
+    /// not: for verification, the address they last asked to have.
+    async fn latest_email_token_address(
+        &self,
+        user: UserId,
+        purpose: EmailTokenPurpose,
+    ) -> StoreResult<Option<String>>;
+    /// Makes `email` the user's address, verified (its owner followed a link
+    /// mailed to it). `Conflict("email")` when another account has it;
+    /// `NotFound("user")` for an unknown or deactivated user.
+    async fn attach_verified_email(&self, user: UserId, email: &str) -> StoreResult<()>;
     /// Marks the user's e-mail address verified if it still is `email`
     /// (case-insensitively); false, changing nothing, otherwise.
     async fn mark_email_verified(&self, user: UserId, email: &str) -> StoreResult<bool>;

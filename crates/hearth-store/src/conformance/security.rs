@@ -515,3 +515,112 @@ pub async fn scrubbing_a_user_keeps_id_and_username_and_forgets_the_rest(store: 
         Err(StoreError::NotFound("user"))
     ));
 }
+
+pub async fn email_tokens_are_read_without_spending_them(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let reset = EmailTokenPurpose::PasswordReset;
+    let new = token(alice.id, "r1", reset, 3600);
+    store.insert_email_token(new.clone()).await.expect("insert");
+    let read = store
+        .email_token("r1", reset)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.user_id, alice.id);
+    assert_eq!(read.expires_at, new.expires_at);
+    assert!(!read.used);
+    assert_eq!(
+        store
+            .email_token("r1", EmailTokenPurpose::VerifyEmail)
+            .await
+            .expect("other purpose"),
+        None
+    );
+    assert_eq!(
+        store.email_token("nope", reset).await.expect("unknown"),
+        None
+    );
+    store
+        .consume_email_token("r1", reset, now())
+        .await
+        .expect("consume")
+        .expect("usable");
+    assert!(
+        store
+            .email_token("r1", reset)
+            .await
+            .expect("read")
+            .expect("found")
+            .used
+    );
+}
+
+pub async fn an_offered_address_is_attached_once_verified(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let verify = EmailTokenPurpose::VerifyEmail;
+    assert_eq!(
+        store
+            .latest_email_token_address(bob.id, verify)
+            .await
+            .expect("none yet"),
+        None
+    );
+    for (hash, email, at) in [("o1", "old@example.com", 0), ("o2", "new@example.com", 5)] {
+        store
+            .insert_email_token(NewEmailToken {
+                email: email.to_string(),
+                created_at: now_plus(at),
+                ..token(bob.id, hash, verify, 3600)
+            })
+            .await
+            .expect("insert");
+    }
+    assert_eq!(
+        store
+            .latest_email_token_address(bob.id, verify)
+            .await
+            .expect("latest")
+            .as_deref(),
+        Some("new@example.com")
+    );
+    assert_eq!(
+        store
+            .latest_email_token_address(bob.id, EmailTokenPurpose::PasswordReset)
+            .await
+            .expect("other purpose"),
+        None
+    );
+
+    store
+        .attach_verified_email(bob.id, "New@example.com")
+        .await
+        .expect("attach");
+    let bob = store
+        .user_by_id(bob.id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(bob.email.as_deref(), Some("New@example.com"));
+    assert!(bob.email_verified);
+    assert_eq!(
+        store
+            .user_by_login("new@example.com")
+            .await
+            .expect("login")
+            .map(|u| u.id),
+        Some(bob.id)
+    );
+    assert!(matches!(
+        store
+            .attach_verified_email(alice.id, "NEW@example.com")
+            .await,
+        Err(StoreError::Conflict("email"))
+    ));
+    assert!(matches!(
+        store
+            .attach_verified_email(UserId::new(), "x@example.com")
+            .await,
+        Err(StoreError::NotFound("user"))
+    ));
+}

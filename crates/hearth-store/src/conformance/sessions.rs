@@ -346,3 +346,26 @@ pub async fn touching_sessions_records_activity_and_never_goes_back(store: &dyn 
         .await
         .expect("nothing to touch");
 }
+
+pub async fn refresh_tokens_are_looked_up_without_a_write(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    session(store, alice.id, "k1").await;
+    assert!(store.refresh_token_known("k1").await.expect("current"));
+    assert!(
+        !store
+            .refresh_token_known("k-unknown")
+            .await
+            .expect("unknown")
+    );
+    rotated(
+        store
+            .rotate_refresh_token("k1", "k2", now(), now_plus(3600))
+            .await
+            .expect("rotate"),
+    );
+    assert!(
+        store.refresh_token_known("k1").await.expect("spent"),
+        "a spent token is still known: presenting it again is theft"
+    );
+    assert!(store.refresh_token_known("k2").await.expect("new"));
+}

@@ -213,6 +213,23 @@ macro_rules! security_store {
                     .await?)
                 }
 
+                async fn email_token(
+                    &self,
+                    hash: &str,
+                    purpose: EmailTokenPurpose,
+                ) -> StoreResult<Option<EmailTokenRecord>> {
+                    sqlx::query(
+                        "SELECT hash, user_id, purpose, email, created_at, expires_at, used_at \
+                         FROM email_tokens WHERE hash = $1 AND purpose = $2",
+                    )
+                    .bind(hash)
+                    .bind(purpose.as_str())
+                    .fetch_optional(self.reader())
+                    .await?
+                    .map(|row| rows::email_token(&row))
+                    .transpose()
+                }
+
                 async fn consume_email_token(
                     &self,
                     hash: &str,
@@ -251,6 +268,39 @@ macro_rules! security_store {
                         used: true,
                         ..token
                     }))
+                }
+
+                async fn latest_email_token_address(
+                    &self,
+                    user: UserId,
+                    purpose: EmailTokenPurpose,
+                ) -> StoreResult<Option<String>> {
+                    let row = sqlx::query(
+                        "SELECT email FROM email_tokens WHERE user_id = $1 AND purpose = $2 \
+                         ORDER BY created_at DESC LIMIT 1",
+                    )
+                    .bind(user.0)
+                    .bind(purpose.as_str())
+                    .fetch_optional(self.reader())
+                    .await?;
+                    row.map(|row| row.text("email")).transpose()
+                }
+
+                async fn attach_verified_email(
+                    &self,
+                    user: UserId,
+                    email: &str,
+                ) -> StoreResult<()> {
+                    let done = sqlx::query(
+                        "UPDATE users SET email = $2, email_verified = TRUE \
+                         WHERE id = $1 AND NOT deactivated",
+                    )
+                    .bind(user.0)
+                    .bind(email)
+                    .execute(self.writer())
+                    .await
+                    .map_err(|e| conflict_or(e, $crate::sql::users::USER_CONFLICTS))?;
+                    found(done.rows_affected(), "user")
                 }
 
                 async fn mark_email_verified(

@@ -58,6 +58,14 @@ macro_rules! session_store {
                     rows::session(&row)
                 }
 
+                async fn refresh_token_known(&self, hash: &str) -> StoreResult<bool> {
+                    let row = sqlx::query("SELECT 1 AS known FROM refresh_tokens WHERE hash = $1")
+                        .bind(hash)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    Ok(row.is_some())
+                }
+
                 async fn rotate_refresh_token(
                     &self,
                     old_hash: &str,
