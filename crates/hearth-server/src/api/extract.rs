@@ -79,8 +79,9 @@ fn query_rejection(r: QueryRejection) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameter, r.body_text())
 }
 
-/// The client's IP: the peer address, or the first X-Forwarded-For hop when
-/// the server is configured to trust its proxy.
+/// The client's IP: the peer address, or, when the server is configured to
+/// trust its proxy and the peer is one of `trusted_proxies`, the rightmost
+/// X-Forwarded-For address that is not (see `config::TrustedProxies`).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
@@ -88,22 +89,22 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.config.trust_proxy
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        {
-            return Ok(ClientIp(ip));
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        Ok(ClientIp(peer))
+        if !state.config.trust_proxy {
+            return Ok(ClientIp(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(ClientIp(
+            state.config.trusted_proxies.client(peer, forwarded),
+        ))
     }
 }
 

@@ -59,6 +59,7 @@ mod tests {
             || id.starts_with("cluster.")
             || id.starts_with("s3.")
             || id == "trust_proxy"
+            || id == "trusted_proxies"
     }
 
     /// Replaces the text between `<!-- NAME:begin -->` and `<!-- NAME:end

@@ -11,9 +11,11 @@
 mod docs;
 pub(crate) mod file;
 mod optional;
+mod proxies;
 mod values;
 
 pub use optional::{Optional, Switched};
+pub use proxies::TrustedProxies;
 pub(crate) use values::name_the_setting;
 
 use clap::{ArgAction, Args, Command, FromArgMatches};
@@ -46,10 +48,14 @@ pub struct Config {
     /// The URL users reach the server at, for links in mail (never taken from request headers); with SMTP set and this not, the server warns at start [default: http://BIND]
     #[arg(id = "public_url", long = "public-url", env = "HEARTH_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Take client IPs from `X-Forwarded-For` (behind a reverse proxy)
+    /// Take client IPs from `X-Forwarded-For` (behind a reverse proxy): the rightmost address that is not one of `trusted_proxies`
     #[arg(id = "trust_proxy", long = "trust-proxy", env = "HEARTH_TRUST_PROXY",
           action = ArgAction::Set, default_value = "false")]
     pub trust_proxy: bool,
+    /// With `trust_proxy`: the reverse proxies' networks, comma-separated CIDR; only a request from one of them has its `X-Forwarded-For` read, and only the entries they added are believed
+    #[arg(id = "trusted_proxies", long = "trusted-proxies", env = "HEARTH_TRUSTED_PROXIES",
+          default_value = proxies::DEFAULT_TRUSTED_PROXIES, value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
     /// Seconds a user must have been away, and a mention or DM unread, before it is mailed in a digest (needs SMTP)
     #[arg(id = "email_digest_after", long = "email-digest-after", env = "HEARTH_EMAIL_DIGEST_AFTER",
           default_value = "900", value_parser = seconds(0))]

@@ -35,6 +35,8 @@ fn every_setting_has_its_documented_default() {
     assert_eq!(c.public_url, None);
     assert_eq!(c.public_url(), "http://127.0.0.1:8080");
     assert!(!c.trust_proxy);
+    assert!(c.trusted_proxies.contains("127.0.0.1".parse().unwrap()));
+    assert!(!c.trusted_proxies.contains("203.0.113.7".parse().unwrap()));
     assert_eq!(c.email_digest_after, Duration::from_secs(900));
     assert_eq!(c.log_format, LogFormat::Text);
     assert_eq!(c.shutdown_grace, Duration::from_secs(10));
@@ -142,6 +144,7 @@ fn the_file_nests_settings_in_sections_and_flags_win_over_it() {
         r#"
         bind = "0.0.0.0:8081"
         trust_proxy = true
+        trusted_proxies = "192.0.2.0/24"
 
         [database]
         url = "postgres://db/hearth"
@@ -167,6 +170,8 @@ fn the_file_nests_settings_in_sections_and_flags_win_over_it() {
     let c = cli.settings;
     assert_eq!(c.bind, "0.0.0.0:8081".parse().unwrap());
     assert!(c.trust_proxy);
+    assert!(c.trusted_proxies.contains("192.0.2.9".parse().unwrap()));
+    assert!(!c.trusted_proxies.contains("127.0.0.1".parse().unwrap()));
     assert_eq!(c.database_url(), "postgres://db/hearth");
     assert_eq!(c.database.max_connections, 4);
     assert_eq!(c.limits.send_burst, 60, "the flag wins");
