@@ -10,6 +10,7 @@ use crate::events::{Events, LocalBus};
 use crate::hub::Hub;
 use crate::mail::Mailer;
 use crate::media::Media;
+use crate::push::vapid::VapidKeys;
 use crate::ratelimit::RateLimits;
 use crate::revocation::RevokedSessions;
 use crate::service::presence::Presence;
@@ -56,11 +57,9 @@ impl AppState {
             },
         )
         .await?;
-        let secret = match &config.auth.jwt_secret {
-            Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
-            Some(_) => anyhow::bail!("jwt_secret must be at least 32 characters"),
-            None => load_or_create_secret(&config.data_dir.join("jwt.key"))?,
-        };
+        let secret = server_secret(&config)?;
+        let vapid = VapidKeys::for_node(&config.data_dir, config.cluster.is_some(), &secret)?;
+        let fingerprint = crate::bus::secrets::fingerprint(&secret, vapid.public_key());
         let hub = Hub::new();
         let revoked = Arc::new(RevokedSessions::new(config.auth.access_token_ttl));
         let cluster = match config.cluster.as_ref() {
@@ -71,6 +70,7 @@ impl AppState {
                     store.clone(),
                     revoked.clone(),
                     config.limits.presence_room_limit,
+                    fingerprint,
                 )
                 .await?,
             ),
@@ -105,7 +105,7 @@ impl AppState {
                 revoked,
                 totp_sealer: SecretSealer::new(&secret),
                 mailer: config.smtp.as_ref().map(Mailer::new).transpose()?,
-                push: Arc::new(crate::push::WebPush::new(&config)?),
+                push: Arc::new(crate::push::WebPush::new(&config, vapid)?),
             },
         );
         Ok(AppState {
@@ -121,5 +121,31 @@ impl AppState {
                 shutdown: Shutdown::new(),
             }),
         })
+    }
+}
+
+/// The key that signs access tokens (and from which the two-factor sealing
+/// key, and in cluster mode the VAPID key, derive): the configured one, else
+/// `DATA_DIR/jwt.key`, which a single node generates when it is missing.
+///
+/// A cluster node never generates one. Generated keys would differ per node,
+/// and a node answers 401 to the tokens of every other; keeping a generated
+/// key in the shared database instead would put the key that forges any
+/// user's token, and unseals every two-factor secret, in every database
+/// backup. So a cluster node without a key given refuses to start.
+fn server_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    let file = config.data_dir.join("jwt.key");
+    match (&config.auth.jwt_secret, config.cluster.as_ref()) {
+        (Some(s), _) if s.len() >= 32 => Ok(s.as_bytes().to_vec()),
+        (Some(_), _) => anyhow::bail!("jwt_secret must be at least 32 characters"),
+        (None, Some(_)) if !file.exists() => anyhow::bail!(
+            "cluster mode needs a JWT secret given to every node: set HEARTH_JWT_SECRET \
+             (--jwt-secret, auth.jwt_secret) to the same random text of at least 32 characters \
+             on each node (e.g. `openssl rand -base64 48`), or copy one jwt.key into each \
+             node's data directory ({}). A key generated per node would make every node \
+             refuse the others' sign-ins.",
+            config.data_dir.display()
+        ),
+        (None, _) => load_or_create_secret(&file),
     }
 }

@@ -7,7 +7,8 @@
 //!   (messages, membership, presence, typing, …) to every node's hub;
 //! - [`resync`]: tells local sessions to catch up after a bus outage;
 //! - [`presence`]: who is online anywhere in the cluster;
-//! - [`ratelimit`]: login rate limits counted across nodes.
+//! - [`ratelimit`]: login rate limits counted across nodes;
+//! - [`secrets`]: whether every node holds the same secrets.
 //!
 //! The store is shared too (PostgreSQL), but that is the store's business:
 //! see `hearth_store::postgres`. docs/operations.md says how to deploy.
@@ -17,6 +18,7 @@ pub mod presence;
 pub mod ratelimit;
 pub mod redis;
 pub mod resync;
+pub mod secrets;
 
 use crate::config::ClusterSettings;
 use crate::hub::Hub;
@@ -40,6 +42,8 @@ pub struct Cluster {
     pub bus: Arc<RedisBus>,
     pub presence: Arc<ClusterPresence>,
     pub rate_window: Arc<SharedWindow>,
+    /// Compares this node's secrets with the other nodes' (see [`secrets`]).
+    pub secrets: secrets::SecretsCheck,
     stop: watch::Sender<bool>,
 }
 
@@ -53,6 +57,7 @@ impl Cluster {
         store: Arc<dyn Store>,
         revoked: Arc<RevokedSessions>,
         presence_room_limit: u32,
+        secrets_fingerprint: String,
     ) -> anyhow::Result<Arc<Cluster>> {
         let link = Arc::new(link::RedisLink::new(
             &settings.redis_url,
@@ -84,6 +89,13 @@ impl Cluster {
         if !bus.wait_subscribed(FIRST_SUBSCRIBE_WAIT).await {
             tracing::error!("cluster: Redis unreachable at startup; serving unready, retrying");
         }
+        let secrets = secrets::SecretsCheck::new(link.clone(), secrets_fingerprint);
+        if let Ok(secrets::Agreement::Differ) = secrets.compare().await {
+            tracing::error!(
+                "cluster: this node's HEARTH_JWT_SECRET (or vapid.key) differs from the other \
+                 nodes'; it answers 503 on /readyz until every node is given the same"
+            );
+        }
         tracing::info!(
             node_id = %settings.node_id,
             prefix = %settings.redis_prefix,
@@ -94,6 +106,7 @@ impl Cluster {
             bus,
             presence,
             rate_window: Arc::new(SharedWindow::new(link)),
+            secrets,
             stop,
         }))
     }

@@ -107,9 +107,8 @@ impl std::fmt::Debug for WebPush {
 }
 
 impl WebPush {
-    /// Loads (or creates) `DATA_DIR/vapid.key`.
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let keys = VapidKeys::load_or_create(&config.data_dir.join("vapid.key"))?;
+    /// Sends with `keys` (see [`VapidKeys::for_node`]).
+    pub fn new(config: &Config, keys: VapidKeys) -> anyhow::Result<Self> {
         let allow_http = config.internal.push_allow_http;
         let mut client = reqwest_rustls::Client::builder()
             .timeout(REQUEST_TIMEOUT)
@@ -234,7 +233,8 @@ mod tests {
         let mut config = Config::defaults();
         config.data_dir = dir.path().to_path_buf();
         config.internal.push_allow_http = allow_http;
-        (WebPush::new(&config).unwrap(), dir)
+        let keys = VapidKeys::derive(b"test-secret-test-secret-test-secret-0123");
+        (WebPush::new(&config, keys).unwrap(), dir)
     }
 
     #[test]

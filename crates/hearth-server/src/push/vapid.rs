@@ -1,10 +1,11 @@
 //! The server's VAPID identity (RFC 8292): a P-256 key pair generated on
-//! first start into `DATA_DIR/vapid.key`, and the short-lived JWT that
-//! signs each push request with it.
+//! first start into `DATA_DIR/vapid.key` (in cluster mode, derived from the
+//! cluster's JWT secret unless that file exists), and the short-lived JWT
+//! that signs each push request with it.
 //!
 //! Browsers tie a subscription to the public key they were given, so the key
-//! must outlive restarts (and be the same on every node of a cluster: copy
-//! the file).
+//! must outlive restarts and be the same on every node of a cluster: deriving
+//! it from the secret every node is given makes it so without copying files.
 
 use anyhow::Context;
 use base64::Engine;
@@ -12,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use time::OffsetDateTime;
 
@@ -34,6 +36,18 @@ impl std::fmt::Debug for VapidKeys {
 }
 
 impl VapidKeys {
+    /// This node's keys: `DATA_DIR/vapid.key`, created when missing on a
+    /// single node; in cluster mode derived from `server_secret` unless the
+    /// file exists (a single node grown into a cluster keeps its
+    /// subscriptions; copy the file to every node then).
+    pub fn for_node(data_dir: &Path, cluster: bool, server_secret: &[u8]) -> anyhow::Result<Self> {
+        let path = data_dir.join("vapid.key");
+        if cluster && !path.exists() {
+            return Ok(Self::derive(server_secret));
+        }
+        Self::load_or_create(&path)
+    }
+
     /// Reads the private key (base64url of the 32-byte scalar) from `path`,
     /// creating the file with a new key when there is none.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
@@ -57,6 +71,23 @@ impl VapidKeys {
                 }
             }
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// The key pair every node holding `server_secret` derives alike.
+    pub fn derive(server_secret: &[u8]) -> Self {
+        let mut counter = 0u32;
+        loop {
+            let scalar = Sha256::new()
+                .chain_update(b"hearth vapid key v1\0")
+                .chain_update(counter.to_be_bytes())
+                .chain_update(server_secret)
+                .finalize();
+            // Fails only for zero or a value ≥ the curve order: about 2^-32.
+            if let Ok(signing) = SigningKey::from_slice(&scalar) {
+                return Self::from_signing(signing);
+            }
+            counter += 1;
         }
     }
 
@@ -149,6 +180,15 @@ mod tests {
             URL_SAFE_NO_PAD.decode(first.public_key()).unwrap().len(),
             65
         );
+    }
+
+    #[test]
+    fn nodes_with_the_same_secret_derive_the_same_key() {
+        let a = VapidKeys::derive(b"secret-one-secret-one-secret-one");
+        let b = VapidKeys::derive(b"secret-one-secret-one-secret-one");
+        let c = VapidKeys::derive(b"secret-two-secret-two-secret-two");
+        assert_eq!(a.public_key(), b.public_key());
+        assert_ne!(a.public_key(), c.public_key());
     }
 
     #[test]

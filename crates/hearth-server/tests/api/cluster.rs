@@ -7,7 +7,8 @@
 //! - [`node_loss`]: a node crashes; its clients move, its users' presence ends;
 //! - [`limits`]: login rate limits shared by the nodes;
 //! - [`migration`]: a single-node SQLite install moved to PostgreSQL;
-//! - [`store_outage`]: PostgreSQL goes away under a node and comes back.
+//! - [`store_outage`]: PostgreSQL goes away under a node and comes back;
+//! - [`secrets`]: nodes must be given the same secrets.
 //!
 //! Faults under load, each asserting that no acknowledged message is lost
 //! or duplicated and every client catches up (docs/operations.md, "What
@@ -28,6 +29,7 @@ mod node_loss;
 mod presence;
 mod process;
 mod reconnects;
+mod secrets;
 mod sigkill;
 mod store_outage;
 mod store_restart;
