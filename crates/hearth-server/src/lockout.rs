@@ -3,19 +3,26 @@
 //!
 //! After [`LockoutPolicy::max_failures`] failures within
 //! [`LockoutPolicy::window`], the account is locked for
-//! [`LockoutPolicy::first_lock`]; from then on every further failure locks
-//! it again for twice as long, up to [`LockoutPolicy::max_lock`]. The cap is
-//! what keeps an attacker from locking a real user out for long; a successful
-//! login, or a whole window with neither failure nor lock, starts afresh. While locked, even the right
-//! password is refused (with 429 and Retry-After), or the lock would not slow
-//! guessing down.
+//! [`LockoutPolicy::first_lock`]. When a lock ends the count starts over, so
+//! a single wrong guess after it does not lock the owner out again; a further
+//! full run of failures locks for twice as long as the last lock, up to
+//! [`LockoutPolicy::max_lock`]. The cap is what keeps an attacker from
+//! locking a real user out for long; a successful login, or a whole window
+//! with neither failure nor lock, starts afresh (the doubling too). While
+//! locked, even the right password is refused (with 429 and Retry-After), or
+//! the lock would not slow guessing down.
+//!
+//! Only one password check per account runs at a time ([`Lockout::begin`]):
+//! a burst of guesses would otherwise all pass the lock check before the
+//! first failure is counted, and queue argon2 work in front of everyone
+//! else's sign-in. The others are refused at once (429), never queued.
 //!
 //! State lives in memory on this node (a cluster will move it to Redis).
 //! Unknown logins are counted like accounts, so a lock says nothing about
 //! whether the account exists.
 
 use hearth_protocol::UserId;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -37,6 +44,28 @@ impl Default for LockoutPolicy {
             first_lock: Duration::from_secs(60),
             max_lock: Duration::from_secs(15 * 60),
         }
+    }
+}
+
+/// Why [`Lockout::begin`] refused a password check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Locked for this long still.
+    Locked(Duration),
+    /// Another check for the same account is running.
+    Busy,
+}
+
+/// A password check in progress; dropping it ends the check.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    lockout: &'a Lockout,
+    key: LockoutKey,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.lockout.entries().checking.remove(&self.key);
     }
 }
 
@@ -73,6 +102,8 @@ impl Entry {
 #[derive(Debug)]
 struct Entries {
     map: HashMap<LockoutKey, Entry>,
+    /// Keys with a password check running now (see [`Lockout::begin`]).
+    checking: HashSet<LockoutKey>,
     /// Size at which stale entries are next swept (amortised, no timer).
     sweep_at: usize,
 }
@@ -98,6 +129,7 @@ impl Lockout {
             policy,
             entries: Mutex::new(Entries {
                 map: HashMap::new(),
+                checking: HashSet::new(),
                 sweep_at: MIN_SWEEP_AT,
             }),
         }
@@ -119,6 +151,20 @@ impl Lockout {
         }
     }
 
+    /// Starts a password check for `key`: refused while it is locked, or
+    /// while another check for it runs. The check ends when the returned
+    /// guard drops.
+    pub fn begin(&self, key: &LockoutKey) -> Result<Attempt<'_>, Refusal> {
+        self.check(key).map_err(Refusal::Locked)?;
+        if !self.entries().checking.insert(key.clone()) {
+            return Err(Refusal::Busy);
+        }
+        Ok(Attempt {
+            lockout: self,
+            key: key.clone(),
+        })
+    }
+
     /// Counts a failed attempt; returns the lock it started, if any.
     pub fn record_failure(&self, key: &LockoutKey) -> Option<Duration> {
         let now = Instant::now();
@@ -132,6 +178,16 @@ impl Lockout {
         if entry.is_stale(now, policy.window) {
             *entry = Entry::default();
         }
+        match entry.locked_until {
+            // A check that began before the lock: the lock already counts it.
+            Some(until) if until > now => return None,
+            // The lock is over: the count starts over (the doubling does not).
+            Some(_) => {
+                entry.failures.clear();
+                entry.locked_until = None;
+            }
+            None => {}
+        }
         entry
             .failures
             .retain(|&t| now.saturating_duration_since(t) < policy.window);
@@ -139,8 +195,7 @@ impl Lockout {
         while entry.failures.len() > policy.max_failures {
             entry.failures.pop_front();
         }
-        // Once locked, every failure before a quiet window locks again.
-        if entry.locks == 0 && entry.failures.len() < policy.max_failures {
+        if entry.failures.len() < policy.max_failures {
             return None;
         }
         let lock = policy
@@ -186,9 +241,12 @@ mod tests {
         tokio::time::advance(Duration::from_secs(30)).await;
         assert!(lockout.check(&k).is_ok(), "the lock ends");
 
-        // Failures are still recent: each one locks again, twice as long.
+        // Each further run of five failures locks twice as long as the last.
         let mut expected = 120;
         for _ in 0..5 {
+            for _ in 0..4 {
+                assert_eq!(lockout.record_failure(&k), None);
+            }
             assert_eq!(
                 lockout.record_failure(&k),
                 Some(Duration::from_secs(expected.min(900)))
@@ -196,7 +254,47 @@ mod tests {
             tokio::time::advance(Duration::from_secs(expected.min(900))).await;
             expected *= 2;
         }
-        assert_eq!(lockout.record_failure(&k), Some(Duration::from_secs(900)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_failure_after_a_lock_does_not_lock_again() {
+        let lockout = Lockout::default();
+        let k = key();
+        for _ in 0..5 {
+            lockout.record_failure(&k);
+        }
+        // One guess every time the lock ends must not keep the owner out.
+        for _ in 0..10 {
+            let Err(left) = lockout.check(&k) else {
+                break;
+            };
+            tokio::time::advance(left).await;
+            assert_eq!(lockout.record_failure(&k), None, "the count started over");
+            assert!(lockout.check(&k).is_ok());
+            tokio::time::advance(Duration::from_secs(60)).await;
+        }
+        assert!(lockout.check(&k).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_password_check_per_account_at_a_time() {
+        let lockout = Lockout::default();
+        let (a, b) = (key(), key());
+        let first = lockout.begin(&a).unwrap();
+        assert_eq!(lockout.begin(&a).unwrap_err(), Refusal::Busy);
+        let other = lockout.begin(&b);
+        assert!(other.is_ok(), "other accounts are not held up");
+        drop(first);
+        let again = lockout.begin(&a);
+        assert!(again.is_ok(), "the check ended with its guard");
+        drop(again);
+        for _ in 0..5 {
+            lockout.record_failure(&a);
+        }
+        assert_eq!(
+            lockout.begin(&a).unwrap_err(),
+            Refusal::Locked(Duration::from_secs(60))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,14 +1,22 @@
 //! argon2id password hashing. Hashing costs ~tens of milliseconds of CPU and
 //! 19 MiB of memory, so it runs on the blocking pool, never on the async
-//! runtime's threads, and only a few hashes run at once: a login flood queues
-//! instead of taking every core and hundreds of MiB.
+//! runtime's threads, and at most one hash per core runs at once: a login
+//! flood queues instead of taking every core and hundreds of MiB. (Per
+//! account, `lockout` lets only one check run at a time, so one account's
+//! flood cannot fill the queue.)
 
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
 
-/// Hashes allowed to run at the same time (process-wide: it bounds CPU and memory).
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// Hashes allowed to run at the same time: one per core (process-wide: it
+/// bounds CPU and memory, which are the process's, not an app's).
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    Semaphore::new(cores)
+});
 
 async fn on_blocking_pool<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
