@@ -95,9 +95,11 @@ test('two-factor is turned on in settings, asked for at sign-in, and another ses
   const secret = base32Decode(new URL(uri).searchParams.get('secret'));
   assert.equal(secret.length, 20);
 
-  // A wrong code is refused; the right one turns it on and shows recovery codes once.
+  // A wrong code is refused; the right one (with the password) turns it on
+  // and shows recovery codes once.
   const right = totp(secret, nowSeconds());
   const wrong = right === '000000' ? '111111' : '000000';
+  await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await dialog.getByLabel('Code from your authenticator app').fill(wrong);
   await dialog.getByRole('button', { name: 'Turn on' }).click();
   await dialog.getByRole('alert').filter({ hasText: 'That code did not work' }).waitFor();

@@ -416,6 +416,9 @@ pub struct TotpSetup {
 pub struct TotpEnableRequest {
     /// A current code from the authenticator app.
     pub code: String,
+    /// The account's password: a stolen access token alone must not be
+    /// enough to put someone else's authenticator on the account.
+    pub password: String,
 }
 
 /// `POST /auth/totp/enable` answer: shown once, never again.

@@ -50,7 +50,9 @@ pub enum ErrorCode {
     UnknownOp,
     /// The server is not ready (store or bus unavailable).
     Unavailable,
-    /// This server sends no e-mail (no SMTP configured).
+    /// This server sends no e-mail (no SMTP configured): a feature switched
+    /// off by the operator, answered 403 like any other refusal (a 5xx would
+    /// tell clients to retry and page whoever watches the logs).
     EmailDisabled,
     /// Something failed on our side; it has been logged.
     Internal,
@@ -102,6 +104,7 @@ impl ErrorCode {
             | Self::WrongPassword
             | Self::InvalidCode
             | Self::RegistrationClosed
+            | Self::EmailDisabled
             | Self::RoomArchived
             | Self::Muted
             | Self::Banned => 403,
@@ -110,7 +113,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
-            Self::Unavailable | Self::EmailDisabled => 503,
+            Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }

@@ -1,4 +1,5 @@
-//! Rate limits: per IP for sign-in and registration; per user for sends,
+//! Rate limits: per IP for sign-in and registration, and for spending
+//! tokens without an account (refresh, e-mail links); per user for sends,
 //! for every other write, for expensive reads (searches) and for gateway
 //! ops. GCRA limiters from `governor`, keyed in memory on this node and
 //! read on a [`LimiterClock`] (a hand-moved one in tests).
@@ -49,8 +50,14 @@ impl UserBudget {
     }
 }
 
+/// Token uses (refresh, e-mail links) allowed per IP for each sign-in
+/// attempt allowed: a whole office behind one address refreshes often.
+const TOKEN_USES_PER_AUTH_ATTEMPT: u32 = 10;
+
 pub struct RateLimits {
     auth: Keyed<IpAddr>,
+    /// Unauthenticated token uses: each may take the database's writer.
+    token_use: Keyed<IpAddr>,
     send: Keyed<UserId>,
     writes: Keyed<UserId>,
     searches: Keyed<UserId>,
@@ -93,8 +100,12 @@ impl RateLimits {
             Quota::per_second(nz(limits.send_rate_per_second)).allow_burst(nz(limits.send_burst));
         let ops = nz(limits.gateway_ops_per_second);
         let gateway_ops = Quota::per_second(ops).allow_burst(ops.saturating_mul(nz(2)));
+        let token_uses = limits
+            .auth_rate_per_minute
+            .saturating_mul(TOKEN_USES_PER_AUTH_ATTEMPT);
         Self {
             auth: keyed(per_minute(limits.auth_rate_per_minute), &clock),
+            token_use: keyed(per_minute(token_uses), &clock),
             send: keyed(send, &clock),
             writes: keyed(per_minute(limits.write_rate_per_minute), &clock),
             searches: keyed(per_minute(limits.search_rate_per_minute), &clock),
@@ -150,6 +161,12 @@ impl RateLimits {
         }
     }
 
+    /// A refresh token or an e-mailed link presented from `ip` (counted on
+    /// this node: it guards this node's share of the database's writer).
+    pub fn check_token_use(&self, ip: IpAddr) -> ApiResult<()> {
+        self.verdict(&self.token_use, &ip)
+    }
+
     pub fn check_send(&self, user: UserId) -> ApiResult<()> {
         self.verdict(&self.send, &user)
     }
@@ -177,6 +194,7 @@ impl RateLimits {
     /// Drops idle keys so the maps stay small; called periodically.
     pub fn prune(&self) {
         self.auth.retain_recent();
+        self.token_use.retain_recent();
         self.send.retain_recent();
         self.writes.retain_recent();
         self.searches.retain_recent();

@@ -80,8 +80,8 @@ export default class Api {
   totpSetup() {
     return this.request('POST', '/auth/totp/setup');
   }
-  totpEnable(code) {
-    return this.request('POST', '/auth/totp/enable', { body: { code } });
+  totpEnable(code, password) {
+    return this.request('POST', '/auth/totp/enable', { body: { code, password } });
   }
   totpDisable(password, code) {
     return this.request('POST', '/auth/totp/disable', { body: { password, code } });

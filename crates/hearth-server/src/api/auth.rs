@@ -56,13 +56,19 @@ pub async fn login(
 /// Trade a refresh token for a new token pair; the old refresh token stops working.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
     Ok(Json(
-        state.services.sessions.refresh(&req.refresh_token).await?,
+        state
+            .services
+            .accounts
+            .refresh(ip, &req.refresh_token)
+            .await?,
     ))
 }
 
@@ -92,12 +98,12 @@ pub async fn change_password(
 }
 
 /// Mail a password-reset link to this address if an account has it. Always
-/// 202: the answer never tells whether the address is known. 503
+/// 202: the answer never tells whether the address is known. 403
 /// `email_disabled` when the server sends no mail.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/request", tag = "auth",
     request_body = PasswordResetRequest,
-    responses((status = 202), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+    responses((status = 202), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn request_password_reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -129,10 +135,11 @@ pub async fn confirm_password_reset(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Mail the caller a link that verifies their e-mail address.
+/// Mail the caller a link that verifies their e-mail address; 403
+/// `email_disabled` when the server sends no mail.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/request", tag = "auth",
-    responses((status = 202), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 202), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn request_email_verification(
     State(state): State<AppState>,
@@ -149,15 +156,16 @@ pub async fn request_email_verification(
 /// Verify an e-mail address with the token from the link.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/confirm", tag = "auth",
     request_body = VerifyEmailConfirm,
-    responses((status = 204), (status = 400, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn confirm_email_verification(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<VerifyEmailConfirm>,
 ) -> ApiResult<StatusCode> {
     state
         .services
         .email_links
-        .confirm_verification(&req.token)
+        .confirm_verification(ip, &req.token)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

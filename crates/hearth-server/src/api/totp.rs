@@ -22,12 +22,13 @@ pub async fn setup_totp(
     Ok(Json(state.services.two_factor.setup(auth.user_id).await?))
 }
 
-/// Confirm a code from the authenticator app and turn two-factor on. The
-/// answer holds ten single-use recovery codes, shown this once.
+/// Confirm a code from the authenticator app, with the account's password,
+/// and turn two-factor on. The answer holds ten single-use recovery codes,
+/// shown this once.
 #[utoipa::path(post, path = "/api/v1/auth/totp/enable", tag = "auth",
     request_body = TotpEnableRequest,
     responses((status = 200, body = RecoveryCodes), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody)),
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn enable_totp(
     State(state): State<AppState>,
@@ -35,11 +36,7 @@ pub async fn enable_totp(
     ApiJson(req): ApiJson<TotpEnableRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
     Ok(Json(
-        state
-            .services
-            .two_factor
-            .enable(auth.user_id, &req.code)
-            .await?,
+        state.services.two_factor.enable(auth.user_id, req).await?,
     ))
 }
 

@@ -8,7 +8,7 @@ use crate::domain::{DisplayName, Email, Password, TimeZone, Username, bounded_te
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{Lockout, LockoutKey};
 use crate::ratelimit::RateLimits;
-use crate::service::credentials::{Credentials, locked_out};
+use crate::service::credentials::{Credentials, refused};
 use crate::service::email_links::EmailLinkService;
 use crate::service::members::MemberService;
 use crate::service::sessions::{ClientInfo, SessionService};
@@ -132,14 +132,26 @@ impl AccountService {
                 }
             }
         }
-        let account = NewAccount::parse(
+        let mut account = NewAccount::parse(
             &req.username,
             req.password,
             req.display_name.as_deref(),
             req.email.as_deref(),
         )?;
+        // With mail, the address is the account's only once its owner follows
+        // the link: a taken one then answers exactly like a free one.
+        // Without mail it is only a second login name, refused when taken
+        // like a username.
+        let offered = match self.email_links.sends_mail() {
+            true => account.email.take(),
+            false => None,
+        };
         let user = self.create_user(account).await?;
-        self.email_links.verify_after_registration(&user).await;
+        if let Some(address) = offered {
+            self.email_links
+                .offer_address(&user, address.as_str())
+                .await;
+        }
         self.sessions.start(user, client).await
     }
 
@@ -184,7 +196,7 @@ impl AccountService {
             Some(u) => LockoutKey::Account(u.id),
             None => LockoutKey::Unknown(login),
         };
-        self.lockout.check(&key).map_err(locked_out)?;
+        let checking = self.lockout.begin(&key).map_err(refused)?;
         // Verify against a dummy hash for unknown and deactivated users, so
         // timing tells nothing.
         let stored = match &user {
@@ -199,6 +211,8 @@ impl AccountService {
                 return Err(invalid_credentials());
             }
         };
+        // The second factor is cheap to check: the next attempt may start.
+        drop(checking);
         if user.totp_enabled {
             let code = req.totp.as_deref().map(str::trim).unwrap_or_default();
             if code.is_empty() {
@@ -217,6 +231,17 @@ impl AccountService {
         }
         self.lockout.record_success(&key);
         self.sessions.start(user, client).await
+    }
+
+    /// `POST /auth/refresh`: limited per IP (an unknown token costs a read,
+    /// a known one a write), then the session rotates its tokens.
+    pub async fn refresh(
+        &self,
+        ip: std::net::IpAddr,
+        refresh_token: &str,
+    ) -> ApiResult<AuthResponse> {
+        self.limits.check_token_use(ip)?;
+        self.sessions.refresh(refresh_token).await
     }
 
     /// Changes the password; every other session of the user ends.

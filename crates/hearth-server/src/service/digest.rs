@@ -7,7 +7,8 @@
 //! mailed) makes every message go out once; it is claimed before the mail
 //! is sent, so nodes of a cluster running the same task never both send it.
 //! A user is mailed at most once per `email_digest_after`. Nothing is sent to users in
-//! do-not-disturb, with no address, or with a session open on this node.
+//! do-not-disturb, with no address or one not verified (anyone can type
+//! someone else's address at sign-up), or with a session open on this node.
 
 use crate::hub::Hub;
 use crate::mail::Mailer;
@@ -116,7 +117,7 @@ impl DigestService {
         until: OffsetDateTime,
     ) -> anyhow::Result<bool> {
         let user = &recipient.user;
-        let Some(address) = &user.email else {
+        let Some(address) = user.email.as_ref().filter(|_| user.email_verified) else {
             return Ok(false);
         };
         let mut messages = self

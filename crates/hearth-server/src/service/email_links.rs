@@ -8,6 +8,13 @@
 //!
 //! Asking for a reset answers 202 whether or not the address is known, and
 //! the lookup happens after the answer, so neither content nor timing tells.
+//!
+//! Registration must not tell either. An address given at sign-up (or
+//! offered later) becomes the account's only when its owner follows the link
+//! mailed to it ([`EmailLinkService::offer_address`]); when another account
+//! already has it, that account's owner is told instead. Both record a
+//! verification token, so the answer, its timing and a later "send the link
+//! again" are the same either way.
 
 use crate::auth::{password, tokens};
 use crate::domain::{Email, Password};
@@ -17,7 +24,7 @@ use crate::mail::Mailer;
 use crate::ratelimit::RateLimits;
 use crate::service::sessions::SessionService;
 use hearth_protocol::{ErrorCode, UserId};
-use hearth_store::{EmailTokenPurpose, NewEmailToken, Store, UserRecord};
+use hearth_store::{EmailTokenPurpose, NewEmailToken, Store, StoreError, UserRecord};
 use std::net::IpAddr;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -71,6 +78,11 @@ impl EmailLinkService {
                 format!("this server sends no e-mail (no SMTP server is configured); {instead}"),
             )
         })
+    }
+
+    /// Whether the server sends mail (an SMTP server is configured).
+    pub fn sends_mail(&self) -> bool {
+        self.mailer.is_some()
     }
 
     fn link(&self, route: &str, token: &str) -> String {
@@ -199,50 +211,48 @@ impl EmailLinkService {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(invalid_token());
         }
+        let hash = tokens::hash_opaque_token(token);
+        let now = OffsetDateTime::now_utc();
+        // A read first: only a token that can be spent takes the writer.
+        match self.store.email_token(&hash, purpose).await? {
+            Some(t) if !t.used && t.expires_at > now => {}
+            _ => return Err(invalid_token()),
+        }
         self.store
-            .consume_email_token(
-                &tokens::hash_opaque_token(token),
-                purpose,
-                OffsetDateTime::now_utc(),
-            )
+            .consume_email_token(&hash, purpose, now)
             .await?
             .ok_or_else(invalid_token)
     }
 
     /// `POST /auth/verify-email/request`: mails the caller a link that proves
-    /// their address.
+    /// their address: the account's, or the one they last offered.
     pub async fn request_verification(&self, user: UserId) -> ApiResult<()> {
-        let mailer = self.require_mailer("addresses cannot be verified")?;
+        self.require_mailer("addresses cannot be verified")?;
         let user = self
             .store
             .user_by_id(user)
             .await?
             .ok_or_else(|| ApiError::not_found("user"))?;
-        let Some(address) = user.email.clone() else {
-            return Err(ApiError::validation(
-                "email: this account has no e-mail address",
-            ));
-        };
-        if user.email_verified {
+        if user.email_verified && user.email.is_some() {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
                 "this e-mail address is already verified",
             ));
         }
-        let Some(token) = self
-            .issue(&user, &address, EmailTokenPurpose::VerifyEmail)
-            .await?
-        else {
+        let address = match user.email.clone() {
+            Some(address) => address,
+            None => self
+                .store
+                .latest_email_token_address(user.id, EmailTokenPurpose::VerifyEmail)
+                .await?
+                .ok_or_else(|| ApiError::validation("email: this account has no e-mail address"))?,
+        };
+        if !self.offer(&user, &address).await? {
             let mut e = ApiError::rate_limited(3600);
             e.message =
                 "verification mails are limited to a few per hour; use the latest one".into();
             return Err(e);
-        };
-        mailer.send_later(
-            address,
-            "Confirm your e-mail address for Hearth".into(),
-            self.verification_text(&user, &token),
-        );
+        }
         Ok(())
     }
 
@@ -256,37 +266,75 @@ impl EmailLinkService {
         )
     }
 
-    /// After registration with an address, when the server sends mail: the
-    /// verification link goes out at once. Failures are logged, never fatal.
-    pub async fn verify_after_registration(&self, user: &UserRecord) {
-        let (Some(mailer), Some(address)) = (&self.mailer, &user.email) else {
-            return;
-        };
-        match self
-            .issue(user, address, EmailTokenPurpose::VerifyEmail)
-            .await
-        {
-            Ok(Some(token)) => mailer.send_later(
-                address.clone(),
-                "Confirm your e-mail address for Hearth".into(),
-                self.verification_text(user, &token),
-            ),
-            Ok(None) => {}
-            Err(e) => e.log_if_server_error(),
+    /// After registration with an address, when the server sends mail:
+    /// offers it (see the module docs). Failures are logged, never fatal.
+    pub async fn offer_address(&self, user: &UserRecord, address: &str) {
+        if let Err(e) = self.offer(user, address).await {
+            e.log_if_server_error();
         }
     }
 
-    /// `POST /auth/verify-email/confirm`: marks the address verified, if it is
-    /// still the account's address.
-    pub async fn confirm_verification(&self, token: &str) -> ApiResult<()> {
-        let record = self.consume(token, EmailTokenPurpose::VerifyEmail).await?;
-        if !self
-            .store
-            .mark_email_verified(record.user_id, &record.email)
+    /// Records a verification token for `address` and mails the link to it,
+    /// or, when another account has the address, mails that account's owner
+    /// a notice instead (the token is then never sent). False when the
+    /// per-hour limit is reached or the server sends no mail.
+    async fn offer(&self, user: &UserRecord, address: &str) -> ApiResult<bool> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(false);
+        };
+        let owner = self.store.user_by_login(address).await?.filter(|owner| {
+            owner.id != user.id
+                && owner
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(address))
+        });
+        let Some(token) = self
+            .issue(user, address, EmailTokenPurpose::VerifyEmail)
             .await?
-        {
-            return Err(invalid_token());
+        else {
+            return Ok(false);
+        };
+        match owner {
+            None => mailer.send_later(
+                address.to_string(),
+                "Confirm your e-mail address for Hearth".into(),
+                self.verification_text(user, &token),
+            ),
+            Some(owner) => mailer.send_later(
+                address.to_string(),
+                "Someone tried to use your e-mail address on Hearth".into(),
+                format!(
+                    "Someone just asked to add this address to the Hearth account \
+                     \"{new}\". It stays with your account \"{owner}\" and nothing changed.\r\n\r\n\
+                     If that was you, sign in as \"{owner}\" instead (or reset your password \
+                     at {url}). Otherwise, ignore this mail.\r\n",
+                    new = user.username,
+                    owner = owner.username,
+                    url = self.public_url,
+                ),
+            ),
         }
+        Ok(true)
+    }
+
+    /// `POST /auth/verify-email/confirm`: the link's address becomes the
+    /// account's, verified. Limited per IP: anyone may call it.
+    pub async fn confirm_verification(&self, ip: IpAddr, token: &str) -> ApiResult<()> {
+        self.limits.check_token_use(ip)?;
+        let record = self.consume(token, EmailTokenPurpose::VerifyEmail).await?;
+        self.store
+            .attach_verified_email(record.user_id, &record.email)
+            .await
+            .map_err(|e| match e {
+                // Only the mailbox's owner has the link: telling them is no leak.
+                StoreError::Conflict(_) => ApiError::new(
+                    ErrorCode::Conflict,
+                    "another account has this e-mail address now",
+                ),
+                StoreError::NotFound(_) => invalid_token(),
+                other => other.into(),
+            })?;
         tracing::info!(user_id = %record.user_id, "e-mail address verified");
         Ok(())
     }

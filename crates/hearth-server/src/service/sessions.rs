@@ -212,12 +212,17 @@ impl SessionService {
         if refresh_token.is_empty() || refresh_token.len() > 256 {
             return Err(invalid_refresh());
         }
+        let old_hash = tokens::hash_refresh_token(refresh_token);
+        // A read first: a made-up token must not queue for the writer.
+        if !self.store.refresh_token_known(&old_hash).await? {
+            return Err(invalid_refresh());
+        }
         let now = OffsetDateTime::now_utc();
         let new_token = tokens::new_refresh_token();
         let outcome = self
             .store
             .rotate_refresh_token(
-                &tokens::hash_refresh_token(refresh_token),
+                &old_hash,
                 &tokens::hash_refresh_token(&new_token),
                 now,
                 now + self.refresh_token_ttl,

@@ -5,7 +5,7 @@
 use crate::auth::totp::{self, SecretSealer};
 use crate::error::{ApiError, ApiResult};
 use crate::service::credentials::Credentials;
-use hearth_protocol::dto::{RecoveryCodes, TotpDisableRequest, TotpSetup};
+use hearth_protocol::dto::{RecoveryCodes, TotpDisableRequest, TotpEnableRequest, TotpSetup};
 use hearth_protocol::{ErrorCode, UserId};
 use hearth_store::{Store, StoreError, UserRecord};
 use std::sync::Arc;
@@ -71,9 +71,11 @@ impl TwoFactorService {
         Ok(payload)
     }
 
-    /// Confirms the pending secret with a current code and turns two-factor on;
-    /// returns the recovery codes, which are never shown again.
-    pub async fn enable(&self, user: UserId, code: &str) -> ApiResult<RecoveryCodes> {
+    /// Confirms the pending secret with a current code and the password, and
+    /// turns two-factor on; returns the recovery codes, which are never shown
+    /// again. The password is what keeps a stolen access token from enrolling
+    /// the thief's authenticator.
+    pub async fn enable(&self, user: UserId, req: TotpEnableRequest) -> ApiResult<RecoveryCodes> {
         let rec = self
             .store
             .user_by_id(user)
@@ -82,6 +84,8 @@ impl TwoFactorService {
         if rec.totp_enabled {
             return Err(already_enabled());
         }
+        self.credentials.reauthenticate(&rec, req.password).await?;
+        let code = req.code.as_str();
         let pending = self
             .store
             .totp_state(user)
@@ -118,7 +122,8 @@ impl TwoFactorService {
         })
     }
 
-    /// Turns two-factor off; needs the password and a current or recovery code.
+    /// Turns two-factor off; needs the password and a current or recovery
+    /// code. Wrong codes count toward the account's lockout.
     pub async fn disable(&self, user: UserId, req: TotpDisableRequest) -> ApiResult<()> {
         let rec = self
             .store
@@ -133,6 +138,9 @@ impl TwoFactorService {
         }
         self.credentials.reauthenticate(&rec, req.password).await?;
         if !self.check_second_factor(&rec, &req.code).await? {
+            // Counted like a wrong password: with the password known, the
+            // code is all that stands between a thief and turning it off.
+            self.credentials.record_failure(&rec);
             return Err(invalid_code());
         }
         self.store.disable_totp(user).await?;

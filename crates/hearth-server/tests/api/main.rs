@@ -6,6 +6,7 @@ mod gateway_client;
 mod helpers;
 mod smtp_sink;
 
+mod account_hardening;
 mod accounts;
 mod anonymity;
 mod authorization;

@@ -651,6 +651,14 @@ async fn offline_users_get_a_digest_of_unread_mentions_and_dms_by_email() {
     let alice = app.register("alice").await;
     let bob = register_with_email(&app, "bob").await;
     let carol = register_with_email(&app, "carol").await;
+    for user in [&bob, &carol] {
+        let address = format!("{}@example.org", user.username);
+        let store = &app.state.node.store;
+        store
+            .attach_verified_email(user.id, &address)
+            .await
+            .unwrap();
+    }
     let room = app
         .create_room(&alice, RoomKind::Channel, "builds", &[&bob, &carol])
         .await

@@ -3,7 +3,7 @@ import SecurityForm from 'views/security/security_form.js';
 
 /**
  * Two-factor authentication: turning it on (QR code, key and link, then a
- * code to confirm), showing the recovery codes once, turning it off. The QR
+ * code and the password to confirm), showing the recovery codes once, turning it off. The QR
  * code is an <img> showing the server's `data:` URL.
  */
 export default class TwoFactorPanel {
@@ -49,6 +49,7 @@ export default class TwoFactorPanel {
       maxlength: '8',
       placeholder: '123456',
     });
+    const [password, passwordField] = SecurityForm.field('sec-totp-password', 'Password', { type: 'password', autocomplete: 'current-password' });
     const confirm = Dom.h('button', { class: 'btn btn--primary btn--sm', type: 'submit' }, 'Turn on');
     const form = Dom.h(
       'form',
@@ -58,19 +59,20 @@ export default class TwoFactorPanel {
         onsubmit: (e) => {
           e.preventDefault();
           SecurityForm.busy(confirm, show, async () => {
-            const { recovery_codes: codes } = await this.#ctx.api.totpEnable(code.value.trim());
+            const { recovery_codes: codes } = await this.#ctx.api.totpEnable(code.value.trim(), password.value);
             await this.#ctx.reloadMe();
             this.#renderRecoveryCodes(codes);
           });
         },
       },
-      Dom.h('p', { class: 'field__hint' }, 'Scan this code with an authenticator app, then enter the 6-digit code it shows.'),
+      Dom.h('p', { class: 'field__hint' }, 'Scan this code with an authenticator app, then enter the 6-digit code it shows and your password.'),
       Dom.h('img', { class: 'totp-setup__qr', src: setup.qr_data_url, alt: 'QR code for your authenticator app', width: '200', height: '200' }),
       Dom.h('p', { class: 'field__hint' }, 'Cannot scan? Enter this key by hand:'),
       Dom.h('code', { class: 'totp-setup__secret' }, setup.secret),
       Dom.h('p', { class: 'field__hint' }, 'Or open this link on the device with the app:'),
       Dom.h('code', { class: 'totp-setup__uri' }, setup.otpauth_uri),
       codeField,
+      passwordField,
       error,
       Dom.h(
         'div',
