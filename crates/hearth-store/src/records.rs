@@ -62,6 +62,18 @@ pub struct SessionRecord {
     pub revoked: bool,
 }
 
+/// A login session's revocation, as recorded when its `revoked_at` was set
+/// (by whatever ended it: sign-out, revoke, password change, deactivation,
+/// refresh-token reuse, the admin CLI).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionRevocation {
+    /// Orders revocations as they were recorded.
+    pub seq: i64,
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub revoked_at: OffsetDateTime,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewSession {
     pub id: SessionId,
@@ -393,6 +405,8 @@ pub struct SearchHit {
 pub struct PushSubscriptionRecord {
     pub id: uuid::Uuid,
     pub user_id: UserId,
+    /// The login session that subscribed: the subscription ends with it.
+    pub session_id: Option<SessionId>,
     /// The push service URL; unique: one browser, one subscription.
     pub endpoint: String,
     /// The browser's P-256 public key (base64url).

@@ -132,6 +132,24 @@ pub trait SessionStore: Send + Sync {
     /// Moves each session's `last_active_at` up to `now` (never back), in
     /// one write; ids of sessions that are gone are skipped.
     async fn touch_sessions(&self, ids: &[SessionId], now: OffsetDateTime) -> StoreResult<()>;
+    /// Revocations with `seq` above `after_seq` whose `revoked_at` is after
+    /// `since`, in `seq` order. Every write that sets a session's
+    /// `revoked_at` records one in the same statement, and drops the
+    /// session's push subscriptions.
+    async fn session_revocations(
+        &self,
+        after_seq: i64,
+        since: OffsetDateTime,
+    ) -> StoreResult<Vec<SessionRevocation>>;
+    /// Forgets revocations made before `before`; returns how many.
+    async fn prune_session_revocations(&self, before: OffsetDateTime) -> StoreResult<u64>;
+    /// Those of `ids` that are live at `now`: not revoked, not expired, and
+    /// their user not deactivated.
+    async fn live_sessions(
+        &self,
+        ids: &[SessionId],
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<SessionId>>;
 }
 
 #[async_trait]
@@ -442,10 +460,15 @@ pub trait NotificationStore: Send + Sync {
         until: Option<OffsetDateTime>,
     ) -> StoreResult<UserRecord>;
     /// Stores a subscription. One endpoint is one browser: a known endpoint
-    /// is taken over (user and keys replaced), keeping its id.
+    /// is taken over (user, session and keys replaced), keeping its id.
     async fn upsert_push_subscription(&self, sub: &PushSubscriptionRecord) -> StoreResult<()>;
-    /// The user's subscriptions, oldest first.
-    async fn push_subscriptions(&self, user: UserId) -> StoreResult<Vec<PushSubscriptionRecord>>;
+    /// The user's subscriptions whose login session is live at `now` (not
+    /// revoked, not expired), oldest first.
+    async fn push_subscriptions(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<PushSubscriptionRecord>>;
     /// Deletes the subscription with this endpoint — only if it is `user`'s,
     /// when given. Whether one was deleted.
     async fn delete_push_subscription(

@@ -262,6 +262,7 @@ const TABLES: &[Table] = &[
         columns: &[
             col("id", Id),
             col("user_id", Id),
+            col("session_id", OptId),
             col("endpoint", Str),
             col("p256dh", Str),
             col("auth", Str),
@@ -269,6 +270,18 @@ const TABLES: &[Table] = &[
         ],
         order_by: "rowid",
         skipped: &[],
+    },
+    // Copied so that a token revoked before the move stays refused after
+    // it; PostgreSQL numbers them anew.
+    Table {
+        name: "session_revocations",
+        columns: &[
+            col("session_id", Id),
+            col("user_id", Id),
+            col("revoked_at", Time),
+        ],
+        order_by: "seq",
+        skipped: &["seq"],
     },
 ];
 

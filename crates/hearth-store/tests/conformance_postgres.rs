@@ -401,12 +401,26 @@ async fn a_sqlite_database_moves_to_postgres_whole() {
     let push = PushSubscriptionRecord {
         id: uuid::Uuid::now_v7(),
         user_id: bob.id,
+        session_id: Some(session.id),
         endpoint: "https://push.example/1".to_string(),
         p256dh: "key".to_string(),
         auth: "auth".to_string(),
         created_at: now(),
     };
     source.upsert_push_subscription(&push).await.unwrap();
+    let signed_out = source
+        .create_session(NewSession {
+            id: hearth_protocol::SessionId::new(),
+            user_id: bob.id,
+            refresh_hash: "refresh-old".to_string(),
+            user_agent: "test".to_string(),
+            ip: "127.0.0.1".to_string(),
+            created_at: now(),
+            expires_at: now_plus(3600),
+        })
+        .await
+        .unwrap();
+    source.revoke_session(signed_out.id).await.unwrap();
     drop(lite);
 
     let db = TestDatabase::create().await;
@@ -481,7 +495,19 @@ async fn a_sqlite_database_moves_to_postgres_whole() {
             .unwrap()
             .is_some()
     );
-    assert_eq!(after.push_subscriptions(bob.id).await.unwrap(), vec![push]);
+    assert_eq!(
+        after.push_subscriptions(bob.id, now()).await.unwrap(),
+        vec![push]
+    );
+    // A token revoked before the move stays refused after it.
+    let revoked: Vec<_> = after
+        .session_revocations(0, now_plus(-3600))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.session_id, r.user_id))
+        .collect();
+    assert_eq!(revoked, vec![(signed_out.id, bob.id)]);
     assert_eq!(
         after
             .members_with_notify_level(general.id, NotifyLevel::All)

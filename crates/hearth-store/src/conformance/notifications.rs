@@ -3,11 +3,11 @@
 
 use super::{new_message, new_user, now, now_plus, room, send, user};
 use crate::error::StoreError;
-use crate::records::{MessageRecord, PushSubscriptionRecord, default_notify_level};
+use crate::records::{MessageRecord, NewSession, PushSubscriptionRecord, default_notify_level};
 use crate::traits::Store;
 use hearth_protocol::dto::RoomKind;
 use hearth_protocol::notifications::NotifyLevel;
-use hearth_protocol::{MessageId, UserId};
+use hearth_protocol::{MessageId, SessionId, UserId};
 use std::collections::HashSet;
 
 pub async fn notify_levels_are_set_listed_and_reset(store: &dyn Store) {
@@ -134,10 +134,29 @@ pub async fn do_not_disturb_is_set_and_cleared(store: &dyn Store) {
     ));
 }
 
-fn subscription(user: UserId, endpoint: &str) -> PushSubscriptionRecord {
+/// A login session of `user`, live for an hour.
+async fn login(store: &dyn Store, user: UserId) -> SessionId {
+    let id = SessionId::new();
+    store
+        .create_session(NewSession {
+            id,
+            user_id: user,
+            refresh_hash: format!("refresh-{id}"),
+            user_agent: "test-agent".to_string(),
+            ip: "127.0.0.1".to_string(),
+            created_at: now(),
+            expires_at: now_plus(3600),
+        })
+        .await
+        .expect("create session");
+    id
+}
+
+fn subscription(user: UserId, session: SessionId, endpoint: &str) -> PushSubscriptionRecord {
     PushSubscriptionRecord {
         id: uuid::Uuid::now_v7(),
         user_id: user,
+        session_id: Some(session),
         endpoint: endpoint.to_string(),
         p256dh: "BPublicKey".to_string(),
         auth: "secret".to_string(),
@@ -148,13 +167,17 @@ fn subscription(user: UserId, endpoint: &str) -> PushSubscriptionRecord {
 pub async fn push_subscriptions_are_kept_per_endpoint(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
-    let phone = subscription(alice.id, "https://push.example/phone");
-    let laptop = subscription(alice.id, "https://push.example/laptop");
+    let (alices, bobs_login) = (login(store, alice.id).await, login(store, bob.id).await);
+    let phone = subscription(alice.id, alices, "https://push.example/phone");
+    let laptop = subscription(alice.id, alices, "https://push.example/laptop");
     for s in [&phone, &laptop] {
         store.upsert_push_subscription(s).await.expect("subscribe");
     }
     assert_eq!(
-        store.push_subscriptions(alice.id).await.expect("list"),
+        store
+            .push_subscriptions(alice.id, now())
+            .await
+            .expect("list"),
         vec![phone.clone(), laptop.clone()]
     );
 
@@ -162,19 +185,27 @@ pub async fn push_subscriptions_are_kept_per_endpoint(store: &dyn Store) {
     let again = PushSubscriptionRecord {
         p256dh: "BOtherKey".to_string(),
         auth: "other".to_string(),
-        ..subscription(bob.id, &laptop.endpoint)
+        ..subscription(bob.id, bobs_login, &laptop.endpoint)
     };
     store
         .upsert_push_subscription(&again)
         .await
         .expect("resubscribe");
     assert_eq!(
-        store.push_subscriptions(alice.id).await.expect("list"),
+        store
+            .push_subscriptions(alice.id, now())
+            .await
+            .expect("list"),
         vec![phone.clone()]
     );
-    let bobs = store.push_subscriptions(bob.id).await.expect("list");
+    let bobs = store.push_subscriptions(bob.id, now()).await.expect("list");
     assert_eq!(bobs.len(), 1);
     assert_eq!(bobs[0].id, laptop.id, "the endpoint keeps its id");
+    assert_eq!(
+        bobs[0].session_id,
+        Some(bobs_login),
+        "and moves to the new session"
+    );
     assert_eq!(
         (bobs[0].p256dh.as_str(), bobs[0].auth.as_str()),
         ("BOtherKey", "other")
@@ -207,17 +238,77 @@ pub async fn push_subscriptions_are_kept_per_endpoint(store: &dyn Store) {
     );
     assert!(
         store
-            .push_subscriptions(alice.id)
+            .push_subscriptions(alice.id, now())
             .await
             .expect("list")
             .is_empty()
     );
     assert!(
         store
-            .push_subscriptions(bob.id)
+            .push_subscriptions(bob.id, now())
             .await
             .expect("list")
             .is_empty()
+    );
+}
+
+pub async fn push_subscriptions_end_with_their_session(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (phone_login, laptop_login, tablet_login) = (
+        login(store, alice.id).await,
+        login(store, alice.id).await,
+        login(store, alice.id).await,
+    );
+    let phone = subscription(alice.id, phone_login, "https://push.example/phone");
+    let laptop = subscription(alice.id, laptop_login, "https://push.example/laptop");
+    let tablet = subscription(alice.id, tablet_login, "https://push.example/tablet");
+    for s in [&phone, &laptop, &tablet] {
+        store.upsert_push_subscription(s).await.expect("subscribe");
+    }
+    let endpoints = |subs: Vec<PushSubscriptionRecord>| -> Vec<String> {
+        subs.into_iter().map(|s| s.endpoint).collect()
+    };
+    // Signing out on the phone ends its subscription.
+    store.revoke_session(phone_login).await.expect("sign out");
+    assert_eq!(
+        endpoints(
+            store
+                .push_subscriptions(alice.id, now())
+                .await
+                .expect("list")
+        ),
+        vec![laptop.endpoint.clone(), tablet.endpoint.clone()]
+    );
+    assert!(
+        !store
+            .delete_push_subscription(&phone.endpoint, None)
+            .await
+            .expect("delete"),
+        "already deleted with its session"
+    );
+    // A session past its expiry is not pushed to, revoked or not.
+    assert_eq!(
+        endpoints(
+            store
+                .push_subscriptions(alice.id, now_plus(7200))
+                .await
+                .expect("list")
+        ),
+        Vec::<String>::new()
+    );
+    // Signing out everywhere else leaves only the current device's.
+    store
+        .revoke_user_sessions(alice.id, Some(tablet_login))
+        .await
+        .expect("sign out others");
+    assert_eq!(
+        endpoints(
+            store
+                .push_subscriptions(alice.id, now())
+                .await
+                .expect("list")
+        ),
+        vec![tablet.endpoint.clone()]
     );
 }
 

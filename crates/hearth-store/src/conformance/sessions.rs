@@ -369,3 +369,153 @@ pub async fn refresh_tokens_are_looked_up_without_a_write(store: &dyn Store) {
     );
     assert!(store.refresh_token_known("k2").await.expect("new"));
 }
+
+/// The revocations recorded after `after_seq`, as (session, user) pairs.
+async fn revocations_after(store: &dyn Store, after_seq: i64) -> Vec<(SessionId, UserId)> {
+    store
+        .session_revocations(after_seq, now_plus(-3600))
+        .await
+        .expect("revocations")
+        .into_iter()
+        .map(|r| (r.session_id, r.user_id))
+        .collect()
+}
+
+pub async fn every_way_a_session_ends_records_one_revocation(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let by_id = session(store, alice.id, "a1").await;
+    let by_refresh = session(store, alice.id, "a2").await;
+    let reused = session(store, alice.id, "a3").await;
+    let kept = session(store, bob.id, "b1").await;
+    let bobs_others = [
+        session(store, bob.id, "b2").await,
+        session(store, bob.id, "b3").await,
+    ];
+    assert!(revocations_after(store, 0).await.is_empty());
+
+    store.revoke_session(by_id.id).await.expect("revoke");
+    store
+        .revoke_session_by_refresh("a2")
+        .await
+        .expect("revoke by refresh")
+        .expect("known token");
+    rotated(
+        store
+            .rotate_refresh_token("a3", "a3'", now(), now_plus(3600))
+            .await
+            .expect("rotate"),
+    );
+    let outcome = store
+        .rotate_refresh_token("a3", "a3''", now(), now_plus(3600))
+        .await
+        .expect("reuse");
+    assert!(matches!(outcome, RefreshOutcome::Reused(_)));
+    store
+        .revoke_user_sessions(bob.id, Some(kept.id))
+        .await
+        .expect("revoke others");
+    // Ending an ended session records nothing more.
+    store.revoke_session(by_id.id).await.expect("revoke again");
+    store
+        .revoke_user_sessions(bob.id, Some(kept.id))
+        .await
+        .expect("again");
+
+    let all = store
+        .session_revocations(0, now_plus(-3600))
+        .await
+        .expect("revocations");
+    assert!(
+        all.windows(2).all(|w| w[0].seq < w[1].seq),
+        "in seq order: {all:?}"
+    );
+    let pairs: Vec<(SessionId, UserId)> = all.iter().map(|r| (r.session_id, r.user_id)).collect();
+    assert_eq!(
+        pairs[..3],
+        [
+            (by_id.id, alice.id),
+            (by_refresh.id, alice.id),
+            (reused.id, alice.id)
+        ]
+    );
+    let mut bobs: Vec<SessionId> = pairs[3..].iter().map(|(s, _)| *s).collect();
+    bobs.sort_by_key(|s| s.0);
+    let mut want: Vec<SessionId> = bobs_others.iter().map(|s| s.id).collect();
+    want.sort_by_key(|s| s.0);
+    assert_eq!(bobs, want);
+    assert!(all.iter().all(|r| r.revoked_at > now_plus(-60)));
+
+    // Read on from a position; `since` leaves out older ones.
+    assert_eq!(revocations_after(store, all[2].seq).await, pairs[3..]);
+    assert!(
+        store
+            .session_revocations(0, now_plus(60))
+            .await
+            .expect("revocations")
+            .is_empty()
+    );
+}
+
+pub async fn revocations_are_pruned_by_age(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let first = session(store, alice.id, "a1").await;
+    store.revoke_session(first.id).await.expect("revoke");
+    assert_eq!(
+        store
+            .prune_session_revocations(now_plus(-60))
+            .await
+            .expect("prune"),
+        0,
+        "a fresh revocation is kept"
+    );
+    assert_eq!(revocations_after(store, 0).await.len(), 1);
+    assert_eq!(
+        store
+            .prune_session_revocations(now_plus(60))
+            .await
+            .expect("prune"),
+        1
+    );
+    assert!(revocations_after(store, 0).await.is_empty());
+    // Numbering goes on after a prune: a reader's position stays valid.
+    let second = session(store, alice.id, "a2").await;
+    store.revoke_session(second.id).await.expect("revoke");
+    assert_eq!(
+        revocations_after(store, 0).await,
+        vec![(second.id, alice.id)]
+    );
+}
+
+pub async fn live_sessions_are_unrevoked_unexpired_and_of_active_users(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let live = session(store, alice.id, "a1").await;
+    let revoked = session(store, alice.id, "a2").await;
+    store.revoke_session(revoked.id).await.expect("revoke");
+    let expired = store
+        .create_session(new_session(alice.id, "a3", now_plus(-1)))
+        .await
+        .expect("create");
+    let deactivated = session(store, bob.id, "b1").await;
+    store
+        .set_deactivated(bob.id, true)
+        .await
+        .expect("deactivate");
+    let unknown = SessionId::new();
+    let found = store
+        .live_sessions(
+            &[live.id, revoked.id, expired.id, deactivated.id, unknown],
+            now(),
+        )
+        .await
+        .expect("live");
+    assert_eq!(found, vec![live.id]);
+    assert!(
+        store
+            .live_sessions(&[], now())
+            .await
+            .expect("none asked")
+            .is_empty()
+    );
+}

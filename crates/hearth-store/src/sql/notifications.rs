@@ -96,13 +96,15 @@ macro_rules! notification_store {
                     sub: &PushSubscriptionRecord,
                 ) -> StoreResult<()> {
                     sqlx::query(
-                        "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, \
-                         created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                        "INSERT INTO push_subscriptions (id, user_id, session_id, endpoint, \
+                         p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                          ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, \
-                         p256dh = excluded.p256dh, auth = excluded.auth",
+                         session_id = excluded.session_id, p256dh = excluded.p256dh, \
+                         auth = excluded.auth",
                     )
                     .bind(sub.id)
                     .bind(sub.user_id.0)
+                    .bind(sub.session_id.map(|s| s.0))
                     .bind(&sub.endpoint)
                     .bind(&sub.p256dh)
                     .bind(&sub.auth)
@@ -115,12 +117,19 @@ macro_rules! notification_store {
                 async fn push_subscriptions(
                     &self,
                     user: UserId,
+                    now: OffsetDateTime,
                 ) -> StoreResult<Vec<PushSubscriptionRecord>> {
+                    // A revoked session's subscriptions are deleted with it;
+                    // an expired one's are skipped here.
                     let found = sqlx::query(
-                        "SELECT id, user_id, endpoint, p256dh, auth, created_at \
-                         FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at, id",
+                        "SELECT p.id, p.user_id, p.session_id, p.endpoint, p.p256dh, p.auth, \
+                         p.created_at FROM push_subscriptions p \
+                         JOIN sessions s ON s.id = p.session_id \
+                         WHERE p.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
+                         ORDER BY p.created_at, p.id",
                     )
                     .bind(user.0)
+                    .bind(Time(now))
                     .fetch_all(self.reader())
                     .await?;
                     found.iter().map(rows::push_subscription).collect()

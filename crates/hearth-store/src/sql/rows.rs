@@ -297,6 +297,7 @@ pub(crate) fn push_subscription(row: &impl RecordRow) -> StoreResult<PushSubscri
     Ok(PushSubscriptionRecord {
         id: row.id("id")?,
         user_id: UserId(row.id("user_id")?),
+        session_id: row.opt_id("session_id")?.map(SessionId),
         endpoint: row.text("endpoint")?,
         p256dh: row.text("p256dh")?,
         auth: row.text("auth")?,

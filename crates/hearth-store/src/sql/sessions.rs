@@ -17,7 +17,7 @@ macro_rules! session_store {
         mod session_store {
             use super::*;
             use $crate::error::StoreResult;
-            use $crate::records::{NewSession, RefreshOutcome, SessionRecord};
+            use $crate::records::{NewSession, RefreshOutcome, SessionRecord, SessionRevocation};
             use $crate::sql::rows::{self, RecordRow, session_columns};
             use $crate::sql::sessions::TOKEN_CONFLICTS;
             use $crate::sql::values::{Ids, Time};
@@ -243,6 +243,64 @@ macro_rules! session_store {
                     .execute(self.writer())
                     .await?;
                     Ok(())
+                }
+
+                async fn session_revocations(
+                    &self,
+                    after_seq: i64,
+                    since: OffsetDateTime,
+                ) -> StoreResult<Vec<SessionRevocation>> {
+                    let found = sqlx::query(
+                        "SELECT seq, session_id, user_id, revoked_at FROM session_revocations \
+                         WHERE seq > $1 AND revoked_at > $2 ORDER BY seq",
+                    )
+                    .bind(after_seq)
+                    .bind(Time(since))
+                    .fetch_all(self.reader())
+                    .await?;
+                    found
+                        .iter()
+                        .map(|row| {
+                            Ok(SessionRevocation {
+                                seq: row.int("seq")?,
+                                session_id: SessionId(row.id("session_id")?),
+                                user_id: UserId(row.id("user_id")?),
+                                revoked_at: row.time("revoked_at")?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn prune_session_revocations(
+                    &self,
+                    before: OffsetDateTime,
+                ) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM session_revocations WHERE revoked_at < $1")
+                        .bind(Time(before))
+                        .execute(self.writer())
+                        .await?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn live_sessions(
+                    &self,
+                    ids: &[SessionId],
+                    now: OffsetDateTime,
+                ) -> StoreResult<Vec<SessionId>> {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let live: Vec<Uuid> = sqlx::query_scalar(concat!(
+                        "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
+                         WHERE s.revoked_at IS NULL AND s.expires_at > $1 \
+                         AND NOT u.deactivated AND s.id IN ",
+                        id_set!("$2")
+                    ))
+                    .bind(Time(now))
+                    .bind(Ids::of(ids, |id| id.0))
+                    .fetch_all(self.reader())
+                    .await?;
+                    Ok(live.into_iter().map(SessionId).collect())
                 }
             }
         }
