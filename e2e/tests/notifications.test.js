@@ -109,3 +109,30 @@ test('the push toggle subscribes this device or says why it cannot', async () =>
   assertNoProblems(page, [/does not support the Push API in incognito/]);
   await context.close();
 });
+
+test("signing out drops this browser's push subscription", async () => {
+  const { page, context } = await newPage(browser, server.url);
+  // This machine has no push service: a stand-in subscription records
+  // whether the client dropped it.
+  await context.addInitScript(() => {
+    const subscription = {
+      endpoint: 'https://push.example/e2e',
+      toJSON() {
+        return { endpoint: this.endpoint, keys: { p256dh: 'stand-in', auth: 'stand-in' } };
+      },
+      async unsubscribe() {
+        localStorage.setItem('e2e.push-dropped', 'yes');
+        return true;
+      },
+    };
+    const registration = { pushManager: { getSubscription: async () => subscription } };
+    navigator.serviceWorker.getRegistration = async () => registration;
+  });
+  await signUp(page, uniqueName('pushout'));
+  assert.equal(await page.evaluate(() => localStorage.getItem('e2e.push-dropped')), null);
+  await page.locator('.me').click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await until(page, () => page.evaluate(() => localStorage.getItem('e2e.push-dropped') === 'yes'), 'the push subscription dropped');
+  await context.close();
+});

@@ -167,6 +167,21 @@ fn password_from(arg: Option<String>) -> anyhow::Result<String> {
     }
 }
 
+/// Ends every session of `user`. The store records each revocation; running
+/// servers read them within a second (see `crate::revocation`), refuse the
+/// tokens and close the connections with 4003.
+async fn sign_out_everywhere(
+    state: &AppState,
+    user: hearth_protocol::UserId,
+) -> anyhow::Result<usize> {
+    state
+        .services
+        .sessions
+        .end_all(user, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Runs an admin command against the configured store.
 pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
     let state = AppState::build(config).await?;
@@ -220,11 +235,10 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             state.node.store.set_password_hash(user.id, &hash).await?;
-            let revoked = state.node.store.revoke_user_sessions(user.id, None).await?;
+            let revoked = sign_out_everywhere(&state, user.id).await?;
             println!(
-                "password of {} reset; {} session(s) signed out",
-                user.username,
-                revoked.len()
+                "password of {} reset; {revoked} session(s) signed out",
+                user.username
             );
         }
         UserCommand::SetAdmin { username, revoke } => {
@@ -239,13 +253,10 @@ pub async fn run_user_command(config: Config, cmd: UserCommand) -> anyhow::Resul
         UserCommand::Deactivate { username } => {
             let user = find(username).await?;
             state.node.store.set_deactivated(user.id, true).await?;
-            let revoked = state.node.store.revoke_user_sessions(user.id, None).await?;
-            // A running server learns of the revocation when tokens next
-            // refresh: within the access-token lifetime.
+            let revoked = sign_out_everywhere(&state, user.id).await?;
             println!(
-                "{} deactivated; {} session(s) signed out",
-                user.username,
-                revoked.len()
+                "{} deactivated; {revoked} session(s) signed out",
+                user.username
             );
         }
         UserCommand::Reactivate { username } => {

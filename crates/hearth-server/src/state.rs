@@ -62,6 +62,9 @@ impl AppState {
         let fingerprint = crate::bus::secrets::fingerprint(&secret, vapid.public_key());
         let hub = Hub::new();
         let revoked = Arc::new(RevokedSessions::new(config.auth.access_token_ttl));
+        // Revocations made before this start (or by another node) hold from
+        // the first request on.
+        revoked.catch_up(&*store).await?;
         let cluster = match config.cluster.as_ref() {
             Some(redis) => Some(
                 crate::bus::Cluster::start(

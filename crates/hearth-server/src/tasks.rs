@@ -1,5 +1,7 @@
 //! Background upkeep, stopped by the shutdown signal: a ping to every
-//! gateway session every 30 s; the gathered session touches every second
+//! gateway session every 30 s, with a check that each connection's login
+//! session is still live; revocations recorded by other nodes or processes
+//! every second (pruned every minute); the gathered session touches every second
 //! (and once more at shutdown); pruning rate-limit
 //! state every minute; returning freed heap once many sessions have closed; every hour, deleting orphaned uploads and the staging
 //! files of interrupted ones; every minute when mail is configured, the
@@ -15,6 +17,8 @@ use time::OffsetDateTime;
 const MEDIA_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// How often the session count is looked at for a heap trim (see `memory`).
 const MEMORY_TRIM_CHECK_EVERY: Duration = Duration::from_secs(10);
+/// Revocation catch-ups between two prunes of the revocations table.
+const REVOCATION_PRUNE_TICKS: u64 = 60;
 /// How often due e-mail digests are looked for.
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 
@@ -49,6 +53,31 @@ pub fn spawn_background(state: &AppState) {
             tokio::select! {
                 _ = tick.tick() => pinging.node.hub.request_pings(),
                 _ = pinging.node.shutdown.wait() => return,
+            }
+            tokio::select! {
+                _ = pinging.services.sessions.close_dead_connections() => {}
+                _ = pinging.node.shutdown.wait() => return,
+            }
+        }
+    });
+    let revoking = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::revocation::CATCH_UP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = revoking.node.shutdown.wait() => return,
+            }
+            let sessions = &revoking.services.sessions;
+            tokio::select! {
+                _ = sessions.catch_up_revocations() => {}
+                _ = revoking.node.shutdown.wait() => return,
+            }
+            ticks += 1;
+            if ticks % REVOCATION_PRUNE_TICKS == 0 {
+                sessions.prune_revocations().await;
             }
         }
     });

@@ -26,6 +26,32 @@ export default class PushClient {
     }
   }
 
+  /**
+   * Ties this browser's subscription (if it has one) to the current login
+   * session: the server keeps a subscription only as long as the session
+   * that registered it.
+   */
+  async resume() {
+    const subscription = await this.current();
+    if (!subscription) return;
+    await this.#api.addPushSubscription(subscription.toJSON()).catch(() => {});
+  }
+
+  /**
+   * Drops this browser's push subscription on sign-out (the server forgets
+   * it with the session), so the device gets nothing more.
+   */
+  static async forget() {
+    if (!PushClient.supported) return;
+    try {
+      const reg = await navigator.serviceWorker.getRegistration('/');
+      const subscription = await reg?.pushManager.getSubscription();
+      await subscription?.unsubscribe();
+    } catch {
+      // no service worker or subscription: nothing to drop
+    }
+  }
+
   async enable() {
     if (!PushClient.supported) throw new Error('This browser does not support push notifications.');
     let reg;

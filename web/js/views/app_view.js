@@ -5,6 +5,7 @@ import MediaCache from 'lib/media_cache.js';
 import Router from 'lib/router.js';
 import Notifier from 'lib/notifier.js';
 import ServiceWorker from 'lib/service_worker.js';
+import PushClient from 'lib/push.js';
 import Avatar from 'helpers/avatar.js';
 import Theme from 'helpers/theme.js';
 import Chat from 'models/chat.js';
@@ -36,7 +37,10 @@ export default class AppView {
     document.body.append(this.#toasts.el);
     this.#router.start();
     ServiceWorker.start((roomId) => this.#router.go(Router.roomHref(roomId)));
-    this.#session.on('signed-out', () => this.#showAuth());
+    this.#session.on('signed-out', () => {
+      PushClient.forget();
+      this.#showAuth();
+    });
     this.#session.on('user', () => {
       if (!this.#chat && this.#session.signedIn) this.#showShell();
     });
@@ -100,6 +104,7 @@ export default class AppView {
     });
     this.#root.replaceChildren(this.#shell.el);
     this.#root.dataset.screen = 'chat';
+    new PushClient(this.#api).resume();
     await chat.start();
     if (this.#chat === chat) this.#shell.route(this.#router.current);
   }

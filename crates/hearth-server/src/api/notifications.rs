@@ -72,7 +72,7 @@ pub async fn get_vapid_public_key(
 
 /// Register this browser for Web Push (the body is `PushSubscription.toJSON()`).
 /// Pushes go out for the caller's notifications while they have no session
-/// open, unless do-not-disturb is on.
+/// open, unless do-not-disturb is on, until this login session ends.
 #[utoipa::path(post, path = "/api/v1/push/subscriptions", tag = "notifications",
     request_body = PushSubscriptionRequest,
     responses((status = 201), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
@@ -81,11 +81,7 @@ pub async fn create_push_subscription(
     auth: AuthUser,
     ApiJson(req): ApiJson<PushSubscriptionRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .services
-        .notifications
-        .subscribe(auth.user_id, req)
-        .await?;
+    state.services.notifications.subscribe(auth, req).await?;
     Ok(StatusCode::CREATED)
 }
 

@@ -64,7 +64,7 @@ impl Cluster {
             &settings.redis_prefix,
         )?);
         let (stop, stopped) = watch::channel(false);
-        let resyncer = resync::Resyncer::new(hub.clone(), store.clone());
+        let resyncer = resync::Resyncer::new(hub.clone(), store.clone(), revoked.clone());
         tokio::spawn(resyncer.clone().run({
             let mut stopped = stopped.clone();
             async move { self::stopped(&mut stopped).await }

@@ -23,8 +23,9 @@
 //!
 //! `revoked` carries a login session's revocation (sign-out, revoke, password
 //! change), so every node stops honouring its access tokens and closes its
-//! connections at once. One lost while Redis is down only lasts until the
-//! access tokens expire: gateway logins check the store, and refreshes fail.
+//! connections at once. One lost while Redis is down still arrives within a
+//! second: every node reads the revocations the store records (see
+//! `crate::revocation`).
 
 use super::link::RedisLink;
 use super::resync::Resyncer;

@@ -2,6 +2,12 @@
 //! with its rooms' positions, and fetches what it missed with `after=`, as
 //! after a reconnect (see docs/protocol.md).
 //!
+//! Membership changes and revocations travel as events too, and may have
+//! been lost with the rest. So a pass first closes the connections whose
+//! login session ended meanwhile, and rebuilds each local user's room
+//! subscriptions from the store before telling them to resync: a member
+//! kicked or banned on another node stops receiving the room.
+//!
 //! Triggers come from the subscriber (it lost and regained its subscription,
 //! so this node missed others' events) and from other nodes (their publisher
 //! dropped events). A burst of triggers makes one pass: the task waits a
@@ -9,9 +15,10 @@
 //! `resync`, not one per node.
 
 use crate::hub::{Audience, Hub};
+use crate::revocation::{RevokedSessions, close_dead_connections};
 use futures_util::StreamExt;
-use hearth_protocol::UserId;
 use hearth_protocol::gateway::{ResyncEvent, ServerEvent};
+use hearth_protocol::{RoomId, UserId};
 use hearth_store::{RoomListEntry, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,14 +34,16 @@ const RETRY: Duration = Duration::from_secs(2);
 pub struct Resyncer {
     hub: Arc<Hub>,
     store: Arc<dyn Store>,
+    revoked: Arc<RevokedSessions>,
     wanted: Notify,
 }
 
 impl Resyncer {
-    pub fn new(hub: Arc<Hub>, store: Arc<dyn Store>) -> Arc<Self> {
+    pub fn new(hub: Arc<Hub>, store: Arc<dyn Store>, revoked: Arc<RevokedSessions>) -> Arc<Self> {
         Arc::new(Self {
             hub,
             store,
+            revoked,
             wanted: Notify::new(),
         })
     }
@@ -66,9 +75,14 @@ impl Resyncer {
         }
     }
 
-    /// Sends `resync` to every local session; false if some user's
-    /// positions could not be read (they get it on the retry).
+    /// Closes the connections of ended sessions, then rebuilds every local
+    /// user's subscriptions and sends them `resync`; false if something
+    /// could not be read (the retry does it again).
     async fn pass(&self) -> bool {
+        if let Err(e) = close_dead_connections(&*self.store, &self.hub, &self.revoked).await {
+            tracing::warn!(error = %e, "bus: re-checking sessions failed");
+            return false;
+        }
         let users = self.hub.local_users();
         if users.is_empty() {
             return true;
@@ -87,8 +101,15 @@ impl Resyncer {
     }
 
     async fn resync_user(&self, user: UserId) -> bool {
+        let version = self.hub.membership_version(user);
         match self.store.room_counts_for_user(user).await {
             Ok(entries) => {
+                let member_of: Vec<RoomId> = entries.iter().map(|e| e.room.id).collect();
+                if !self.hub.set_rooms_if_unchanged(user, &member_of, version) {
+                    // A membership event passed during the read: the next
+                    // pass reads again (the event itself is applied).
+                    return false;
+                }
                 let rooms = entries.iter().map(RoomListEntry::position).collect();
                 self.hub.dispatch(
                     &Audience::Users {

@@ -65,6 +65,12 @@ impl<'a> Connection<'a> {
 
     /// Handles one text frame. Returns false when the connection must end.
     pub async fn handle_text(&mut self, text: &str) -> bool {
+        // A revocation closes the connection; an op that arrived meanwhile
+        // (or whose close was lost with a cluster event) must not act.
+        if self.state.services.sessions.is_revoked(self.id.session_id) {
+            self.queue.close(close_code::SESSION_REVOKED);
+            return false;
+        }
         // The budget is the user's, over all their sessions: more
         // connections buy no more ops.
         if self

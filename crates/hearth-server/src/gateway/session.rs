@@ -2,8 +2,9 @@
 //!
 //! 1. Wait (`gateway_auth_timeout`, 10 s by default) for `auth`; a bad token
 //!    closes with 4001.
-//! 2. Register with the hub *before* reading the snapshot, so no event falls
-//!    between the `ready` snapshot and the live stream.
+//! 2. Register with the hub *before* reading memberships and the snapshot,
+//!    so no event falls between the `ready` snapshot and the live stream and
+//!    no kick falls between reading memberships and subscribing to them.
 //! 3. Send `ready` straight to the socket, then start the writer: it drains
 //!    everything queued and flushes once per batch, and pings every 30 s.
 //! 4. Read ops until the client leaves, goes silent for 75 s, floods, falls
@@ -108,18 +109,13 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
     services
         .sessions
         .touch(identity.session_id, connected.last_active_at);
-    let rooms = match services.connections.rooms_of(identity.user_id).await {
-        Ok(rooms) => rooms,
-        Err(e) => {
-            tracing::error!(error = ?e, "gateway: loading memberships failed");
-            close(&mut sink, close_code::SERVICE_RESTART, "try again").await;
-            return;
-        }
-    };
+    // Registered before its memberships are read: a kick committed after
+    // the read then passes through the hub as an event this session sees
+    // (and `subscribe` notices), instead of slipping in before it exists.
     let Some(guard) = state.node.hub.try_register(
         identity.user_id,
         identity.session_id,
-        rooms,
+        [],
         state.config.limits.session_queue,
         max_sessions,
     ) else {
@@ -127,6 +123,17 @@ async fn run_split(mut sink: Sink, mut stream: SplitStream<WebSocket>, state: Bo
         linger(&mut stream, false).await;
         return;
     };
+    // A revocation between the token check and the registration closed
+    // nothing here: it is in the revoked set by now.
+    if services.sessions.is_revoked(identity.session_id) {
+        close(&mut sink, close_code::SESSION_REVOKED, "session revoked").await;
+        return;
+    }
+    if let Err(e) = Box::pin(subscribe(&state, identity.user_id)).await {
+        tracing::error!(error = ?e, "gateway: loading memberships failed");
+        close(&mut sink, close_code::SERVICE_RESTART, "try again").await;
+        return;
+    }
     let (ready, peers) = match Box::pin(ready_frame(&state, identity, connected.user)).await {
         Ok(r) => r,
         Err(e) => {
@@ -196,6 +203,26 @@ async fn authenticate(
     state.services.connections.authenticate(&token).await
 }
 
+/// How often a session reads its memberships again when membership events
+/// of its user keep passing while it reads.
+const SUBSCRIBE_ATTEMPTS: usize = 5;
+
+/// Subscribes the (registered) user to the rooms the store says they are
+/// in. A membership event that passes between the read and the subscribing
+/// may be newer than the read (a kick): then the read is repeated.
+async fn subscribe(state: &AppState, user: UserId) -> anyhow::Result<()> {
+    let hub = &state.node.hub;
+    for _ in 0..SUBSCRIBE_ATTEMPTS {
+        let version = hub.membership_version(user);
+        let rooms = state.services.connections.rooms_of(user).await?;
+        hub.subscribe_pause_point().await;
+        if hub.add_rooms_if_unchanged(user, rooms, version) {
+            return Ok(());
+        }
+    }
+    anyhow::bail!("memberships kept changing while being read")
+}
+
 /// The `ready` frame, and the users who see this user's presence (see
 /// `ConnectionService::ready`).
 async fn ready_frame(
@@ -203,16 +230,19 @@ async fn ready_frame(
     id: Identity,
     user: Box<UserRecord>,
 ) -> anyhow::Result<(Frame, Vec<UserId>)> {
+    let version = state.node.hub.membership_version(id.user_id);
     let (ready, peers) = state
         .services
         .connections
         .ready(id.session_id, &user, PING_INTERVAL)
         .await?;
-    // Rooms joined between loading memberships and this snapshot.
+    // Rooms joined between loading memberships and this snapshot (their
+    // events normally did this already), unless a membership event passed
+    // meanwhile: the snapshot may predate it.
     state
         .node
         .hub
-        .add_rooms(id.user_id, ready.rooms.iter().map(|r| r.id));
+        .add_rooms_if_unchanged(id.user_id, ready.rooms.iter().map(|r| r.id), version);
     Ok((Frame::encode(&ServerEvent::Ready(Box::new(ready))), peers))
 }
 

@@ -30,6 +30,10 @@ struct Index {
     by_user: HashMap<UserId, Vec<u64>>,
     room_users: HashMap<RoomId, HashSet<UserId>>,
     user_rooms: HashMap<UserId, HashSet<RoomId>>,
+    /// Per user with a session here: how many membership events have
+    /// passed. A session reading memberships from the store compares it
+    /// before and after (see [`Hub::add_rooms_if_unchanged`]).
+    versions: HashMap<UserId, u64>,
 }
 
 impl Index {
@@ -37,6 +41,14 @@ impl Index {
         if self.by_user.contains_key(&user) {
             self.room_users.entry(room).or_default().insert(user);
             self.user_rooms.entry(user).or_default().insert(room);
+        }
+    }
+
+    /// A membership event for `user` passed (the index is changed by the
+    /// caller).
+    fn bump(&mut self, user: UserId) {
+        if let Some(v) = self.versions.get_mut(&user) {
+            *v += 1;
         }
     }
 
@@ -66,6 +78,28 @@ pub struct Hub {
     index: RwLock<Index>,
     next_id: AtomicU64,
     pub stats: HubStats,
+    /// A pause point for tests (see [`Hub::pause_next_subscribe`]).
+    pause: std::sync::Mutex<Option<Arc<SubscribePause>>>,
+}
+
+/// Holds the next session between reading its memberships and subscribing
+/// to them, so a test can change a membership in between.
+#[derive(Default)]
+pub struct SubscribePause {
+    reached: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+impl SubscribePause {
+    /// Resolves once a session has read its memberships and waits.
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
+
+    /// Lets the session go on.
+    pub fn release(&self) {
+        self.release.notify_one();
+    }
 }
 
 /// Deregisters its session when dropped.
@@ -142,6 +176,7 @@ impl Hub {
         let queue = Arc::new(SessionQueue::new(user, session, capacity));
         idx.sessions.insert(id, queue.clone());
         idx.by_user.entry(user).or_default().push(id);
+        idx.versions.entry(user).or_insert(0);
         for room in rooms {
             idx.add_membership(user, room);
         }
@@ -153,11 +188,74 @@ impl Hub {
         }
     }
 
-    /// Adds rooms to a registered user's index (rooms found in a snapshot).
-    pub fn add_rooms(&self, user: UserId, rooms: impl IntoIterator<Item = RoomId>) {
+    /// How many membership events of `user` (registered) have passed: taken
+    /// before reading memberships from the store, for
+    /// [`Hub::add_rooms_if_unchanged`].
+    pub fn membership_version(&self, user: UserId) -> u64 {
+        self.read().versions.get(&user).copied().unwrap_or(0)
+    }
+
+    /// Adds rooms read from the store to a registered user's index — unless
+    /// a membership event of the user passed since `version` was taken: the
+    /// read may predate a kick whose event already went by, and adding its
+    /// room back would keep the user subscribed. False then: read again.
+    pub fn add_rooms_if_unchanged(
+        &self,
+        user: UserId,
+        rooms: impl IntoIterator<Item = RoomId>,
+        version: u64,
+    ) -> bool {
         let mut idx = self.write();
+        if idx.versions.get(&user) != Some(&version) {
+            return false;
+        }
         for room in rooms {
             idx.add_membership(user, room);
+        }
+        true
+    }
+
+    /// Makes a registered user's rooms exactly `rooms` (read from the store
+    /// after a bus outage, when membership events may have been lost) —
+    /// unless a membership event of the user passed since `version` was
+    /// taken: false then, read again.
+    pub fn set_rooms_if_unchanged(&self, user: UserId, rooms: &[RoomId], version: u64) -> bool {
+        let mut idx = self.write();
+        if idx.versions.get(&user) != Some(&version) {
+            return false;
+        }
+        let wanted: HashSet<RoomId> = rooms.iter().copied().collect();
+        let gone: Vec<RoomId> = idx
+            .user_rooms
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter(|r| !wanted.contains(r))
+            .copied()
+            .collect();
+        for room in gone {
+            idx.remove_membership(user, room);
+        }
+        for room in wanted {
+            idx.add_membership(user, room);
+        }
+        true
+    }
+
+    /// Arms the pause point: the next session to subscribe waits there
+    /// until released. For tests that force an interleaving.
+    pub fn pause_next_subscribe(&self) -> Arc<SubscribePause> {
+        let pause = Arc::new(SubscribePause::default());
+        *self.pause.lock().unwrap_or_else(|p| p.into_inner()) = Some(pause.clone());
+        pause
+    }
+
+    /// Where a session waits when a test armed the pause point.
+    pub async fn subscribe_pause_point(&self) {
+        let armed = self.pause.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(pause) = armed {
+            pause.reached.notify_one();
+            pause.release.notified().await;
         }
     }
 
@@ -176,6 +274,7 @@ impl Hub {
         };
         if last_session {
             idx.by_user.remove(&user);
+            idx.versions.remove(&user);
             if let Some(rooms) = idx.user_rooms.remove(&user) {
                 for room in rooms {
                     if let Some(users) = idx.room_users.get_mut(&room) {
@@ -213,11 +312,27 @@ impl Hub {
 
     /// Closes every session of a login session (revocation) with `code`.
     pub fn close_login_session(&self, session: SessionId, code: u16) {
+        self.close_login_sessions(|s| s == session, code);
+    }
+
+    /// Closes the sessions of every login session `ended` picks, with `code`.
+    pub fn close_login_sessions(&self, ended: impl Fn(SessionId) -> bool, code: u16) {
         for q in self.read().sessions.values() {
-            if q.session_id == session {
+            if ended(q.session_id) {
                 q.close(code);
             }
         }
+    }
+
+    /// The login sessions with a connection here, each once.
+    pub fn login_sessions(&self) -> Vec<SessionId> {
+        let ids: HashSet<SessionId> = self
+            .read()
+            .sessions
+            .values()
+            .map(|q| q.session_id)
+            .collect();
+        ids.into_iter().collect()
     }
 
     /// Asks every session's writer for a ping. One tick for the whole node
@@ -244,13 +359,16 @@ impl Hub {
         self.stats.events.fetch_add(1, Ordering::Relaxed);
         match event {
             ServerEvent::MemberJoined(e) => {
-                self.write().add_membership(e.member.user.id, e.room_id)
+                let mut idx = self.write();
+                idx.add_membership(e.member.user.id, e.room_id);
+                idx.bump(e.member.user.id);
             }
             ServerEvent::RoomJoined(e) => {
                 if let Audience::Users { user_ids } = audience {
                     let mut idx = self.write();
                     for &u in user_ids {
                         idx.add_membership(u, e.room.id);
+                        idx.bump(u);
                     }
                 }
             }
@@ -258,12 +376,17 @@ impl Hub {
         }
         self.deliver(audience, &frame);
         match event {
-            ServerEvent::MemberLeft(e) => self.write().remove_membership(e.user_id, e.room_id),
+            ServerEvent::MemberLeft(e) => {
+                let mut idx = self.write();
+                idx.remove_membership(e.user_id, e.room_id);
+                idx.bump(e.user_id);
+            }
             ServerEvent::RoomLeft(e) => {
                 if let Audience::Users { user_ids } = audience {
                     let mut idx = self.write();
                     for &u in user_ids {
                         idx.remove_membership(u, e.room_id);
+                        idx.bump(u);
                     }
                 }
             }
@@ -337,6 +460,38 @@ mod tests {
         q.take_into(&mut batch);
         assert_eq!(batch.len(), 2);
         assert_eq!(q.queued_since(), None, "cleared by the drain");
+    }
+
+    #[test]
+    fn rooms_read_before_a_membership_event_are_not_added() {
+        let hub = Hub::new();
+        let (user, room) = (UserId::new(), RoomId::new());
+        let _guard = hub.register(user, SessionId::new(), [], 8);
+        let version = hub.membership_version(user);
+        // The user is kicked after the store was read, before subscribing.
+        hub.dispatch(
+            &Audience::Room { room_id: room },
+            &ServerEvent::MemberLeft(hearth_protocol::gateway::MemberLeftEvent {
+                room_id: room,
+                user_id: user,
+                banned: false,
+            }),
+        );
+        assert!(!hub.add_rooms_if_unchanged(user, [room], version));
+        assert!(!hub.is_in_room(user, room));
+        let version = hub.membership_version(user);
+        assert!(hub.add_rooms_if_unchanged(user, [], version));
+    }
+
+    #[test]
+    fn rooms_are_replaced_after_an_outage() {
+        let hub = Hub::new();
+        let (user, kept, lost, new) = (UserId::new(), RoomId::new(), RoomId::new(), RoomId::new());
+        let _guard = hub.register(user, SessionId::new(), [kept, lost], 8);
+        let version = hub.membership_version(user);
+        assert!(hub.set_rooms_if_unchanged(user, &[kept, new], version));
+        assert!(hub.is_in_room(user, kept) && hub.is_in_room(user, new));
+        assert!(!hub.is_in_room(user, lost));
     }
 
     #[tokio::test]

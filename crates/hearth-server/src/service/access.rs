@@ -75,6 +75,11 @@ impl RoomAccess {
             .sending_context(room_id, user)
             .await?
             .ok_or_else(room_not_found)?;
+        // A deactivated (or deleted) account never posts, even with an
+        // access token its deactivation has not reached yet.
+        if context.sender.as_ref().is_none_or(|u| u.deactivated) {
+            return Err(ApiError::unauthorized());
+        }
         let access = standing(context.room, context.member)?;
         require(&access, Action::Post)?;
         Ok(SendAccess {

@@ -58,7 +58,7 @@ impl ConnectionService {
                 return Err("session could not be checked");
             }
         };
-        if session.revoked || session.user_id != caller.user_id {
+        if session.revoked || session.user_id != caller.user_id || user.deactivated {
             return Err("session revoked");
         }
         Ok(Connected {

@@ -11,6 +11,7 @@
 //! - pushes (and e-mail digests, see `service::digest`) skip users in
 //!   do-not-disturb; gateway events do not (the client is open anyway).
 
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::hub::Hub;
@@ -200,7 +201,7 @@ impl NotificationService {
         for (user, kind) in recipients {
             let payload = push_payload(kind, room_name, message);
             let bytes = serde_json::to_vec(&payload)?;
-            for subscription in self.store.push_subscriptions(user).await? {
+            for subscription in self.store.push_subscriptions(user, now).await? {
                 self.deliver(&subscription, &bytes, now).await;
             }
         }
@@ -271,8 +272,9 @@ impl NotificationService {
     }
 
     /// Stores the caller's browser subscription (the same browser subscribing
-    /// again replaces its keys).
-    pub async fn subscribe(&self, user: UserId, req: PushSubscriptionRequest) -> ApiResult<()> {
+    /// again replaces its keys), tied to the caller's login session: it ends
+    /// when the session does (sign-out, revocation, expiry).
+    pub async fn subscribe(&self, auth: AuthUser, req: PushSubscriptionRequest) -> ApiResult<()> {
         self.push
             .check_new_endpoint(&req.endpoint)
             .await
@@ -282,7 +284,8 @@ impl NotificationService {
         self.store
             .upsert_push_subscription(&PushSubscriptionRecord {
                 id: uuid::Uuid::now_v7(),
-                user_id: user,
+                user_id: auth.user_id,
+                session_id: Some(auth.session_id),
                 endpoint: req.endpoint,
                 p256dh: req.keys.p256dh,
                 auth: req.keys.auth,

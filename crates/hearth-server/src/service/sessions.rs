@@ -264,6 +264,42 @@ impl SessionService {
         Ok(())
     }
 
+    /// Applies the revocations recorded in the store since the last call
+    /// (by another node or process): their tokens are refused and their
+    /// connections here close with 4003. Runs every
+    /// [`crate::revocation::CATCH_UP_EVERY`].
+    pub async fn catch_up_revocations(&self) {
+        match self.revoked.catch_up(&*self.store).await {
+            Ok(news) if !news.is_empty() => {
+                let news: HashSet<SessionId> = news.into_iter().collect();
+                tracing::info!(sessions = news.len(), "revocations made elsewhere applied");
+                self.hub
+                    .close_login_sessions(|s| news.contains(&s), close_code::SESSION_REVOKED);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reading revocations failed; retrying"),
+        }
+    }
+
+    /// Forgets revocations whose access tokens have all expired.
+    pub async fn prune_revocations(&self) {
+        if let Err(e) = self.revoked.prune(&*self.store).await {
+            tracing::warn!(error = %e, "pruning revocations failed");
+        }
+    }
+
+    /// Closes this node's connections whose login session has ended without
+    /// this node hearing of it (see [`crate::revocation::close_dead_connections`]).
+    pub async fn close_dead_connections(&self) {
+        match crate::revocation::close_dead_connections(&*self.store, &self.hub, &self.revoked)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "connections of ended sessions closed"),
+            Err(e) => tracing::warn!(error = %e, "checking connected sessions failed"),
+        }
+    }
+
     /// Makes a revocation take effect at once: access tokens of the session stop
     /// working and its gateway connections close.
     pub fn revoked(&self, session: SessionId) {

@@ -204,14 +204,22 @@ impl Views {
         membership: Option<&MemberRecord>,
         viewer: UserId,
     ) -> ApiResult<Room> {
-        let (unread, mention_count) = match membership {
-            Some(m) if !m.banned => self.store.unread_counts(rec.id, viewer).await?,
-            _ => (0, 0),
+        // A banned member sees what an outsider sees: no counters and no
+        // last message.
+        let reader = membership.is_some_and(|m| !m.banned);
+        let (unread, mention_count) = if reader {
+            self.store.unread_counts(rec.id, viewer).await?
+        } else {
+            (0, 0)
         };
-        let last = self.store.messages_before(rec.id, None, 1).await?;
-        let last_message = match last.first() {
-            Some(m) if membership.is_some() => Some(self.message(m, Some(viewer)).await?),
-            _ => None,
+        let last_message = if reader {
+            let last = self.store.messages_before(rec.id, None, 1).await?;
+            match last.first() {
+                Some(m) => Some(self.message(m, Some(viewer)).await?),
+                None => None,
+            }
+        } else {
+            None
         };
         let peer = self.dm_peer(rec, viewer).await?;
         Ok(room_from(

@@ -29,6 +29,7 @@ mod node_loss;
 mod presence;
 mod process;
 mod reconnects;
+mod revocation;
 mod secrets;
 mod sigkill;
 mod store_outage;

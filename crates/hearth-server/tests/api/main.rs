@@ -19,6 +19,7 @@ mod media;
 mod messages;
 mod notifications;
 mod push_endpoints;
+mod revocation;
 mod rooms;
 mod search;
 mod security;

@@ -512,7 +512,7 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
         app.state
             .node
             .store
-            .push_subscriptions(bob_id)
+            .push_subscriptions(bob_id, time::OffsetDateTime::now_utc())
             .await
             .unwrap()
             .len(),
@@ -530,7 +530,7 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
         app.state
             .node
             .store
-            .push_subscriptions(bob_id)
+            .push_subscriptions(bob_id, time::OffsetDateTime::now_utc())
             .await
             .unwrap()
             .len()
@@ -541,7 +541,7 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
         .state
         .node
         .store
-        .push_subscriptions(bob_id)
+        .push_subscriptions(bob_id, time::OffsetDateTime::now_utc())
         .await
         .unwrap();
     assert_eq!(left[0].endpoint, format!("{}/push/current", service.url));
@@ -549,6 +549,71 @@ async fn a_subscription_the_push_service_calls_gone_is_removed() {
     let pushed = service.next().await;
     assert_eq!(pushed.id, "current");
     assert_eq!(current.open(&pushed).body, "second");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_push_subscription_of_that_session_only() {
+    let app = spawn_app_with(|c| c.internal.push_allow_http = true).await;
+    let mut service = push_service().await;
+    let alice = app.register("alice").await;
+    let phone_login = app.register("bob").await;
+    let (s, body) = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "bob", "password": "password123"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let laptop_token = body["access_token"].as_str().unwrap().to_string();
+    let (phone, laptop) = (Subscriber::new(), Subscriber::new());
+    for (browser, name, token) in [
+        (&phone, "phone", &phone_login.token),
+        (&laptop, "laptop", &laptop_token),
+    ] {
+        let endpoint = format!("{}/push/{name}", service.url);
+        let (s, b) = app
+            .post(
+                "/api/v1/push/subscriptions",
+                token,
+                browser.subscription(&endpoint),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+
+    // Bob signs out on the phone.
+    let (s, b) = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/logout",
+            None,
+            Some(json!({"refresh_token": phone_login.refresh})),
+        )
+        .await;
+    assert!(s.is_success(), "{s} {b}");
+    let dm = app
+        .create_room(&alice, RoomKind::Dm, "", &[&phone_login])
+        .await
+        .id;
+    app.send(&alice, dm, "first secret").await;
+    app.send(&alice, dm, "second secret").await;
+    // Two messages, two pushes: both to the laptop, none to the phone.
+    let got = [service.next().await, service.next().await];
+    assert_eq!(
+        got.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["laptop", "laptop"]
+    );
+    let subscriptions = app
+        .state
+        .node
+        .store
+        .push_subscriptions(phone_login.id, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(subscriptions.len(), 1);
+    assert!(subscriptions[0].endpoint.ends_with("/push/laptop"));
 }
 
 #[tokio::test]

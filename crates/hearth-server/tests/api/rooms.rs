@@ -212,6 +212,35 @@ async fn banned_users_cannot_rejoin_and_kicked_users_can() {
 }
 
 #[tokio::test]
+async fn a_banned_member_sees_no_more_of_a_channel_than_an_outsider() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let channel = app
+        .create_room(&alice, RoomKind::Channel, "general", &[&bob])
+        .await
+        .id;
+    let (s, _) = app
+        .delete(
+            &format!("/api/v1/rooms/{channel}/members/{}?ban=true", bob.id),
+            &alice.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    app.send(&alice, channel, "said after the ban").await;
+
+    let seen: Room = app
+        .get_ok(&format!("/api/v1/rooms/{channel}"), &bob.token)
+        .await;
+    assert!(
+        seen.last_message.is_none(),
+        "a banned member reads no message: {:?}",
+        seen.last_message
+    );
+    assert_eq!(seen.unread, 0);
+}
+
+#[tokio::test]
 async fn members_roles_and_room_edits() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;

@@ -172,3 +172,42 @@ async fn a_member_who_leaves_stops_receiving_on_every_device() {
         });
     }
 }
+
+#[tokio::test]
+async fn a_kick_while_a_connection_subscribes_leaves_it_unsubscribed() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let room = app
+        .create_room(&alice, RoomKind::Group, "team", &[&bob])
+        .await
+        .id;
+    let dm = app.create_room(&alice, RoomKind::Dm, "", &[&bob]).await.id;
+
+    // Bob's connection has read its memberships (the room among them) and
+    // waits; alice removes him; then it goes on.
+    let pause = app.state.node.hub.pause_next_subscribe();
+    let (mut bob_ws, ()) = tokio::join!(app.ws(&bob), async {
+        pause.reached().await;
+        let (status, body) = app
+            .delete(
+                &format!("/api/v1/rooms/{room}/members/{}", bob.id),
+                &alice.token,
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+        pause.release();
+    });
+    assert!(
+        bob_ws.ready().rooms.iter().all(|r| r.id != room),
+        "ready lists the room he was removed from"
+    );
+
+    app.send(&alice, room, "after the kick").await;
+    app.send(&alice, dm, "sync point").await;
+    expect_event!(bob_ws, ServerEvent::MessageCreated(e) if e.message.body == "sync point");
+    bob_ws.assert_none_seen(
+        "a removed member gets no more of the room",
+        |e| matches!(e, ServerEvent::MessageCreated(m) if m.message.room_id == room),
+    );
+}
