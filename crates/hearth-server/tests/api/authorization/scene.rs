@@ -229,6 +229,9 @@ pub async fn deactivate_by_cli(app: &TestApp, user: &TestUser) {
         "hearth user deactivate: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The server reads revocations made elsewhere once a second; make that
+    // read now, so the matrix checks what holds after it.
+    app.state.services.sessions.catch_up_revocations().await;
 }
 
 /// Signs the user's session out: its access token now names a revoked session.

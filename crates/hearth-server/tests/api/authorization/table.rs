@@ -132,107 +132,107 @@ pub const REST: &[RestRow] = &[
     rest("get",    "/api/v1/users/{id}/avatar",                 Cells::Any("404 404 404 404 404 404 404 404 404 404 404 404 404")),
     rest("get",    "/api/v1/rooms/{id}/avatar",                 Cells::Any("404 404 404 404 404 404 404 404 404 404 404 404 404")),
     // The caller's own account: any signed-in caller, whatever their rooms.
-    rest("get",    "/api/v1/users/me",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest("patch",  "/api/v1/users/me",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest_own("delete", "/api/v1/users/me",                      Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401?")),
-    rest_own("post", "/api/v1/auth/password",                   Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401?")),
-    rest("post",   "/api/v1/auth/totp/setup",                   Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
+    rest("get",    "/api/v1/users/me",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest("patch",  "/api/v1/users/me",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest_own("delete", "/api/v1/users/me",                      Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401")),
+    rest_own("post", "/api/v1/auth/password",                   Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401")),
+    rest("post",   "/api/v1/auth/totp/setup",                   Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
     // A wrong code; two-factor not on; no SMTP server in the tests.
-    rest("post",   "/api/v1/auth/totp/enable",                  Cells::Any("401 403 403 403 403 403 403 403 403 403 401 401 401?")),
-    rest("post",   "/api/v1/auth/totp/disable",                 Cells::Any("401 409 409 409 409 409 409 409 409 409 401 401 401?")),
-    rest("post",   "/api/v1/auth/verify-email/request",         Cells::Any("401 503 503 503 503 503 503 503 503 503 401 401 401?")),
-    rest("get",    "/api/v1/sessions",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest_own("post", "/api/v1/sessions/revoke-others",          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest_own("delete", "/api/v1/sessions/{id}",                 Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401?")),
-    rest("get",    "/api/v1/push/vapid-public-key",             Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest("post",   "/api/v1/push/subscriptions",                Cells::Any("401 201 201 201 201 201 201 201 201 201 401 401 401?")),
-    rest("delete", "/api/v1/push/subscriptions",                Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401?")),
-    rest("get",    "/api/v1/users",                             Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest("get",    "/api/v1/users/{id}",                        Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest("get",    "/api/v1/rooms",                             Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest("post",   "/api/v1/rooms",                             Cells::Any("401 201 201 201 201 201 201 201 201 201 401 401 401?")),
-    rest("get",    "/api/v1/channels",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
-    rest("post",   "/api/v1/uploads",                           Cells::Any("401 201 201 201 201 201 201 201 201 201 401 401 401?")),
-    rest("get",    "/api/v1/search",                            Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401?")),
+    rest("post",   "/api/v1/auth/totp/enable",                  Cells::Any("401 403 403 403 403 403 403 403 403 403 401 401 401")),
+    rest("post",   "/api/v1/auth/totp/disable",                 Cells::Any("401 409 409 409 409 409 409 409 409 409 401 401 401")),
+    rest("post",   "/api/v1/auth/verify-email/request",         Cells::Any("401 503 503 503 503 503 503 503 503 503 401 401 401")),
+    rest("get",    "/api/v1/sessions",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest_own("post", "/api/v1/sessions/revoke-others",          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest_own("delete", "/api/v1/sessions/{id}",                 Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401")),
+    rest("get",    "/api/v1/push/vapid-public-key",             Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest("post",   "/api/v1/push/subscriptions",                Cells::Any("401 201 201 201 201 201 201 201 201 201 401 401 401")),
+    rest("delete", "/api/v1/push/subscriptions",                Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401")),
+    rest("get",    "/api/v1/users",                             Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest("get",    "/api/v1/users/{id}",                        Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest("get",    "/api/v1/rooms",                             Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest("post",   "/api/v1/rooms",                             Cells::Any("401 201 201 201 201 201 201 201 201 201 401 401 401")),
+    rest("get",    "/api/v1/channels",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
+    rest("post",   "/api/v1/uploads",                           Cells::Any("401 201 201 201 201 201 201 201 201 201 401 401 401")),
+    rest("get",    "/api/v1/search",                            Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
     // Server administration: server admins only (the target is a bystander).
-    rest("post",   "/api/v1/admin/users/{id}/deactivate",       Cells::Any("401 403 403 403 403 403 403 403 403 204 401 401 401?")),
-    rest("post",   "/api/v1/admin/users/{id}/reactivate",       Cells::Any("401 403 403 403 403 403 403 403 403 204 401 401 401?")),
+    rest("post",   "/api/v1/admin/users/{id}/deactivate",       Cells::Any("401 403 403 403 403 403 403 403 403 204 401 401 401")),
+    rest("post",   "/api/v1/admin/users/{id}/reactivate",       Cells::Any("401 403 403 403 403 403 403 403 403 204 401 401 401")),
     // One room: a private group hides itself from non-members (404); a
     // public channel shows itself and says "join first" or "banned" (403).
     rest("get",    "/api/v1/rooms/{id}", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 200 200 200 200 200 200 200 200 200 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 200 200 200 200 200 200 200 200 200 401 401 401")),
     rest("patch",  "/api/v1/rooms/{id}", room(
-        "401 404 404 404 403 403 403 200 200 404 401 401 401?",
-        "401 403 403 403 403 403 403 200 200 403 401 401 401?")),
+        "401 404 404 404 403 403 403 200 200 404 401 401 401",
+        "401 403 403 403 403 403 403 200 200 403 401 401 401")),
     rest("delete", "/api/v1/rooms/{id}", room(
-        "401 404 404 404 403 403 403 403 200 404 401 401 401?",
-        "401 403 403 403 403 403 403 403 200 403 401 401 401?")),
+        "401 404 404 404 403 403 403 403 200 404 401 401 401",
+        "401 403 403 403 403 403 403 403 200 403 401 401 401")),
     rest("post",   "/api/v1/rooms/{id}/join", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 200 200 403 200 200 200 200 200 200 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 200 200 403 200 200 200 200 200 200 401 401 401")),
     rest("post",   "/api/v1/rooms/{id}/leave", room(
-        "401 404 404 404 204 204 204 204 204 404 401 401 401?",
-        "401 403 403 403 204 204 204 204 204 403 401 401 401?")),
+        "401 404 404 404 204 204 204 204 204 404 401 401 401",
+        "401 403 403 403 204 204 204 204 204 403 401 401 401")),
     rest("post",   "/api/v1/rooms/{id}/read", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("get",    "/api/v1/rooms/{id}/notifications", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("patch",  "/api/v1/rooms/{id}/notifications", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("get",    "/api/v1/rooms/{id}/members", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("post",   "/api/v1/rooms/{id}/members", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("patch",  "/api/v1/rooms/{id}/members/{user_id}", room(
-        "401 404 404 404 403 403 200 200 200 404 401 401 401?",
-        "401 403 403 403 403 403 200 200 200 403 401 401 401?")),
+        "401 404 404 404 403 403 200 200 200 404 401 401 401",
+        "401 403 403 403 403 403 200 200 200 403 401 401 401")),
     rest("delete", "/api/v1/rooms/{id}/members/{user_id}", room(
-        "401 404 404 404 403 403 204 204 204 404 401 401 401?",
-        "401 403 403 403 403 403 204 204 204 403 401 401 401?")),
+        "401 404 404 404 403 403 204 204 204 404 401 401 401",
+        "401 403 403 403 403 403 204 204 204 403 401 401 401")),
     rest("post",   "/api/v1/rooms/{id}/messages", room(
-        "401 404 404 404 403 201 201 201 201 404 401 401 401?",
-        "401 403 403 403 403 201 201 201 201 403 401 401 401?")),
+        "401 404 404 404 403 201 201 201 201 404 401 401 401",
+        "401 403 403 403 403 201 201 201 201 403 401 401 401")),
     rest("get",    "/api/v1/rooms/{id}/messages", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("get",    "/api/v1/rooms/{id}/messages/{message_id}", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     // Someone else's message: nobody edits it.
     rest("patch",  "/api/v1/rooms/{id}/messages/{message_id}", room(
-        "401 404 404 404 403 403 403 403 403 404 401 401 401?",
-        "401 403 403 403 403 403 403 403 403 403 401 401 401?")),
+        "401 404 404 404 403 403 403 403 403 404 401 401 401",
+        "401 403 403 403 403 403 403 403 403 403 401 401 401")),
     rest("delete", "/api/v1/rooms/{id}/messages/{message_id}", room(
-        "401 404 404 404 403 403 204 204 204 404 401 401 401?",
-        "401 403 403 403 403 403 204 204 204 403 401 401 401?")),
+        "401 404 404 404 403 403 204 204 204 404 401 401 401",
+        "401 403 403 403 403 403 204 204 204 403 401 401 401")),
     rest("put",    "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("delete", "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("get",    "/api/v1/rooms/{id}/pins", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 403 403 403 200 200 200 200 200 403 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 403 403 403 200 200 200 200 200 403 401 401 401")),
     rest("put",    "/api/v1/rooms/{id}/messages/{message_id}/pin", room(
-        "401 404 404 404 403 403 200 200 200 404 401 401 401?",
-        "401 403 403 403 403 403 200 200 200 403 401 401 401?")),
+        "401 404 404 404 403 403 200 200 200 404 401 401 401",
+        "401 403 403 403 403 403 200 200 200 403 401 401 401")),
     rest("delete", "/api/v1/rooms/{id}/messages/{message_id}/pin", room(
-        "401 404 404 404 403 403 200 200 200 404 401 401 401?",
-        "401 403 403 403 403 403 200 200 200 403 401 401 401?")),
+        "401 404 404 404 403 403 200 200 200 404 401 401 401",
+        "401 403 403 403 403 403 200 200 200 403 401 401 401")),
     // An attachment in the room: it does not exist for non-members.
     rest("get",    "/api/v1/uploads/{id}", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 404 404 404 200 200 200 200 200 404 401 401 401")),
     rest("get",    "/api/v1/uploads/{id}/thumbnail", room(
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?",
-        "401 404 404 404 200 200 200 200 200 404 401 401 401?")),
+        "401 404 404 404 200 200 200 200 200 404 401 401 401",
+        "401 404 404 404 200 200 200 200 200 404 401 401 401")),
 ];
 
 // Anonymous callers send the op without `auth` first; deactivated and
@@ -244,24 +244,24 @@ pub const OPS: &[OpRow] = &[
     OpRow { op: "auth", cells: Cells::Any(
         "close:4001 ready      ready      ready      ready      ready      ready      ready      ready      ready      close:4001 close:4001 close:4001") },
     OpRow { op: "ping", cells: Cells::Any(
-        "close:4001 pong       pong       pong       pong       pong       pong       pong       pong       pong       close:4003 close:4003 close:4003?") },
+        "close:4001 pong       pong       pong       pong       pong       pong       pong       pong       pong       close:4003 close:4003 close:4003") },
     OpRow { op: "presence", cells: Cells::Any(
-        "close:4001 ok         ok         ok         ok         ok         ok         ok         ok         ok         close:4003 close:4003 close:4003?") },
+        "close:4001 ok         ok         ok         ok         ok         ok         ok         ok         ok         close:4003 close:4003 close:4003") },
     OpRow { op: "send", cells: room(
         "close:4001 not_found  not_found  not_found  muted      ack        ack        ack        ack        not_found  close:4003 close:4003 close:4003?",
-        "close:4001 forbidden  forbidden  banned     muted      ack        ack        ack        ack        forbidden  close:4003 close:4003 close:4003?") },
+        "close:4001 forbidden  forbidden  banned     muted      ack        ack        ack        ack        forbidden  close:4003 close:4003 close:4003") },
     OpRow { op: "typing", cells: room(
         "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
-        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?") },
+        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003") },
     OpRow { op: "read", cells: room(
         "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
-        "close:4001 forbidden  forbidden  banned     ok         ok         ok         ok         ok         forbidden  close:4003 close:4003 close:4003?") },
+        "close:4001 forbidden  forbidden  banned     ok         ok         ok         ok         ok         forbidden  close:4003 close:4003 close:4003") },
     OpRow { op: "delivered", cells: room(
         "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
-        "close:4001 forbidden  forbidden  banned     ok         ok         ok         ok         ok         forbidden  close:4003 close:4003 close:4003?") },
+        "close:4001 forbidden  forbidden  banned     ok         ok         ok         ok         ok         forbidden  close:4003 close:4003 close:4003") },
     OpRow { op: "call.signal", cells: room(
         "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
-        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?") },
+        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003") },
 ];
 
 /// One cell: the answer, and whether it is pending.

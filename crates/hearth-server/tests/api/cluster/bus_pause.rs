@@ -135,8 +135,6 @@ async fn a_member_kicked_while_the_bus_is_down_hears_nothing_more() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "pending (h1): a sign-out while Redis is down never reaches the other nodes; \
-            the session stays open there, and its token works, until the token expires"]
 async fn a_session_signed_out_while_the_bus_is_down_ends_on_every_node() {
     let (mut redis, cluster) = outage_setup().await;
     let (node0, node1) = (cluster.node(0), cluster.node(1));
