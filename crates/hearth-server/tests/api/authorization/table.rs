@@ -248,19 +248,19 @@ pub const OPS: &[OpRow] = &[
     OpRow { op: "presence", cells: Cells::Any(
         "close:4001 ok         ok         ok         ok         ok         ok         ok         ok         ok         close:4003 close:4003 close:4003") },
     OpRow { op: "send", cells: room(
-        "close:4001 not_found  not_found  not_found  muted      ack        ack        ack        ack        not_found  close:4003 close:4003 close:4003?",
+        "close:4001 not_found  not_found  not_found  muted      ack        ack        ack        ack        not_found  close:4003 close:4003 close:4003",
         "close:4001 forbidden  forbidden  banned     muted      ack        ack        ack        ack        forbidden  close:4003 close:4003 close:4003") },
     OpRow { op: "typing", cells: room(
-        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
+        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003",
         "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003") },
     OpRow { op: "read", cells: room(
-        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
+        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003",
         "close:4001 forbidden  forbidden  banned     ok         ok         ok         ok         ok         forbidden  close:4003 close:4003 close:4003") },
     OpRow { op: "delivered", cells: room(
-        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
+        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003",
         "close:4001 forbidden  forbidden  banned     ok         ok         ok         ok         ok         forbidden  close:4003 close:4003 close:4003") },
     OpRow { op: "call.signal", cells: room(
-        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003?",
+        "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003",
         "close:4001 not_found  not_found  not_found  ok         ok         ok         ok         ok         not_found  close:4003 close:4003 close:4003") },
 ];
 
