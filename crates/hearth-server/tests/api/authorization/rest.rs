@@ -45,7 +45,10 @@ impl Cell<'_> {
                 self.call(Method::POST, row.path, body(taken)).await
             }
             ("post", "/api/v1/auth/login") => {
-                let wrong = json!({"username": "owner", "password": "not-the-password"});
+                // Each caller its own account (no account: one nobody has):
+                // concurrent checks of one account are refused as busy.
+                let who = self.caller.map_or("nobody", |u| u.username.as_str());
+                let wrong = json!({"username": who, "password": "not-the-password"});
                 self.call(Method::POST, row.path, body(wrong)).await
             }
             ("post", "/api/v1/auth/refresh" | "/api/v1/auth/logout") => {
