@@ -280,7 +280,8 @@ impl NotificationService {
             .await
             .map_err(ApiError::validation)?;
         BrowserKeys::parse(&req.keys.p256dh, &req.keys.auth).map_err(ApiError::validation)?;
-        self.check_subscription_cap(user, &req.endpoint).await?;
+        self.check_subscription_cap(auth.user_id, &req.endpoint)
+            .await?;
         self.store
             .upsert_push_subscription(&PushSubscriptionRecord {
                 id: uuid::Uuid::now_v7(),
@@ -298,7 +299,10 @@ impl NotificationService {
     /// A user has at most `push_subscriptions_per_user` browsers subscribed
     /// (each one posted to on every push); renewing one of them is allowed.
     async fn check_subscription_cap(&self, user: UserId, endpoint: &str) -> ApiResult<()> {
-        let existing = self.store.push_subscriptions(user).await?;
+        let existing = self
+            .store
+            .push_subscriptions(user, OffsetDateTime::now_utc())
+            .await?;
         let max = self.push.max_subscriptions();
         if existing.len() >= max && !existing.iter().any(|s| s.endpoint == endpoint) {
             return Err(ApiError::validation(format!(

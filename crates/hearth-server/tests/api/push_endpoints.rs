@@ -41,7 +41,7 @@ async fn endpoints_inside_the_network_or_off_port_443_are_refused() {
         .state
         .node
         .store
-        .push_subscriptions(bob.id)
+        .push_subscriptions(bob.id, time::OffsetDateTime::now_utc())
         .await
         .unwrap();
     assert!(stored.is_empty());
