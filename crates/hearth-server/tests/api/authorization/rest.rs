@@ -95,8 +95,12 @@ impl Cell<'_> {
                 self.call(Method::POST, row.path, body(json!({}))).await
             }
             ("post", "/api/v1/auth/totp/enable") => {
-                self.call(Method::POST, row.path, body(json!({"code": "000000"})))
-                    .await
+                self.call(
+                    Method::POST,
+                    row.path,
+                    body(json!({"code": "000000", "password": "password123"})),
+                )
+                .await
             }
             ("post", "/api/v1/auth/totp/disable") => {
                 let wrong = json!({"password": "password123", "code": "000000"});

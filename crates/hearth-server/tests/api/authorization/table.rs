@@ -126,7 +126,7 @@ pub const REST: &[RestRow] = &[
     rest("post",   "/api/v1/auth/login",                        Cells::Any("401 401 401 401 401 401 401 401 401 401 401 401 401")),
     rest("post",   "/api/v1/auth/refresh",                      Cells::Any("401 401 401 401 401 401 401 401 401 401 401 401 401")),
     rest("post",   "/api/v1/auth/logout",                       Cells::Any("204 204 204 204 204 204 204 204 204 204 204 204 204")),
-    rest("post",   "/api/v1/auth/password-reset/request",       Cells::Any("503 503 503 503 503 503 503 503 503 503 503 503 503")),
+    rest("post",   "/api/v1/auth/password-reset/request",       Cells::Any("403 403 403 403 403 403 403 403 403 403 403 403 403")),
     rest("post",   "/api/v1/auth/password-reset/confirm",       Cells::Any("400 400 400 400 400 400 400 400 400 400 400 400 400")),
     rest("post",   "/api/v1/auth/verify-email/confirm",         Cells::Any("400 400 400 400 400 400 400 400 400 400 400 400 400")),
     rest("get",    "/api/v1/users/{id}/avatar",                 Cells::Any("404 404 404 404 404 404 404 404 404 404 404 404 404")),
@@ -140,7 +140,7 @@ pub const REST: &[RestRow] = &[
     // A wrong code; two-factor not on; no SMTP server in the tests.
     rest("post",   "/api/v1/auth/totp/enable",                  Cells::Any("401 403 403 403 403 403 403 403 403 403 401 401 401")),
     rest("post",   "/api/v1/auth/totp/disable",                 Cells::Any("401 409 409 409 409 409 409 409 409 409 401 401 401")),
-    rest("post",   "/api/v1/auth/verify-email/request",         Cells::Any("401 503 503 503 503 503 503 503 503 503 401 401 401")),
+    rest("post",   "/api/v1/auth/verify-email/request",         Cells::Any("401 403 403 403 403 403 403 403 403 403 401 401 401")),
     rest("get",    "/api/v1/sessions",                          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
     rest_own("post", "/api/v1/sessions/revoke-others",          Cells::Any("401 200 200 200 200 200 200 200 200 200 401 401 401")),
     rest_own("delete", "/api/v1/sessions/{id}",                 Cells::Any("401 204 204 204 204 204 204 204 204 204 401 401 401")),
