@@ -18,7 +18,7 @@ const CATCH_UP_PAGE = 100;
  *
  * Events: `connection` (state), `me`, `notification` (frame d), `room-gone` (id),
  * `message` (each message that arrives or changes, as it arrives),
- * `error` (message for a toast), `auth-lost`.
+ * `error` (message for a toast), `auth-lost` (`revoked` or `expired`).
  */
 export default class Chat extends Emitter {
   api;
@@ -34,6 +34,8 @@ export default class Chat extends Emitter {
   #timelines = new Map();
   #members = new Map();
   #readTimers = new Map();
+  /** Per room, the newest seq the reader has had on screen (reported by the timeline view). */
+  #seen = new Map();
   #deliveredTimers = new Map();
   #lastTypingSent = new Map();
   #unsubscribe = [];
@@ -66,8 +68,8 @@ export default class Chat extends Emitter {
       this.gateway.on('event', (f) => this.#onEvent(f)),
       this.gateway.on('down', () => this.outbox.connectionLost()),
       this.gateway.on('state', (s) => this.emit('connection', s)),
-      this.gateway.on('auth-lost', () => this.emit('auth-lost')),
-      this.gateway.on('revoked', () => this.emit('auth-lost')),
+      this.gateway.on('auth-lost', () => this.emit('auth-lost', 'expired')),
+      this.gateway.on('revoked', () => this.emit('auth-lost', 'revoked')),
       this.outbox.on('sent', ({ message }) => this.#takeMessage(message, false)),
       this.rooms.on('change', () => this.#keepRooms()),
     );
@@ -122,19 +124,30 @@ export default class Chat extends Emitter {
     return this.#members.get(roomId);
   }
 
-  /** Makes a room the visible one: loads what it needs and marks it read. */
+  /**
+   * Makes a room the visible one and loads what it needs. It is marked read
+   * only as far as the timeline view reports the reader has seen ([`seen`]).
+   */
   async openRoom(roomId) {
     this.activeRoomId = roomId;
+    this.#seen.delete(roomId);
     const tl = this.timeline(roomId);
     const loads = [];
     if (!tl.loaded && !tl.loading) loads.push(this.#loadLatest(tl));
     loads.push(this.loadMembers(roomId));
     await Promise.allSettled(loads);
-    this.markRead(roomId);
   }
 
   closeRoom() {
+    if (this.activeRoomId) this.#seen.delete(this.activeRoomId);
     this.activeRoomId = null;
+  }
+
+  /** The reader has had everything up to `seq` of the open room on screen. */
+  seen(roomId, seq) {
+    if (seq <= (this.#seen.get(roomId) ?? 0)) return;
+    this.#seen.set(roomId, seq);
+    this.markRead(roomId);
   }
 
   async loadMembers(roomId) {
@@ -224,14 +237,27 @@ export default class Chat extends Emitter {
     if (this.gateway.send({ op: 'typing', room_id: roomId })) this.#lastTypingSent.set(roomId, Date.now());
   }
 
-  /** Marks the room read up to its newest message, if it is visible. */
+  /**
+   * Marks the open room read as far as the reader has seen it, if the page is
+   * visible. Having seen the newest message reads the room to its last seq
+   * (edits and reactions after it included).
+   */
   markRead(roomId) {
     if (document.visibilityState !== 'visible' || this.activeRoomId !== roomId) return;
     const room = this.rooms.get(roomId);
-    if (!room) return;
-    const seq = Math.max(room.last_seq ?? 0, this.#timelines.get(roomId)?.newest?.seq ?? 0);
-    if ((room.unread ?? 0) === 0 && (room.mention_count ?? 0) === 0 && (room.read_seq ?? 0) >= seq) return;
-    this.rooms.setRead(roomId, { read_seq: seq, unread: 0, mention_count: 0 });
+    const seen = this.#seen.get(roomId);
+    if (!room || seen === undefined) return;
+    const tl = this.#timelines.get(roomId);
+    const newest = tl?.newest?.seq ?? 0;
+    const all = seen >= newest && seen >= (room.last_message?.seq ?? 0);
+    const seq = all ? Math.max(room.last_seq ?? 0, newest, seen) : seen;
+    if (seq <= (room.read_seq ?? 0) && !(all && ((room.unread ?? 0) > 0 || (room.mention_count ?? 0) > 0))) return;
+    const left = all ? [] : (tl?.messages ?? []).filter((m) => m.seq > seq && !m.deleted && m.sender?.id !== this.me.id);
+    this.rooms.setRead(roomId, {
+      read_seq: seq,
+      unread: all ? 0 : Math.min(room.unread ?? 0, left.length),
+      mention_count: all ? 0 : Math.min(room.mention_count ?? 0, left.filter((m) => RoomList.mentions(m, this.me.id)).length),
+    });
     clearTimeout(this.#readTimers.get(roomId));
     this.#readTimers.set(
       roomId,
@@ -368,6 +394,9 @@ export default class Chat extends Emitter {
         if (d.kind === 'added_to_room' && !this.rooms.has(d.room_id)) this.refreshRooms().catch(() => {});
         this.emit('notification', d);
         break;
+      case 'user.updated':
+        this.#userUpdated(d.user);
+        break;
       case 'resync': {
         const marks = new Map([...this.#timelines].filter(([, tl]) => tl.loaded).map(([id, tl]) => [id, tl.maxUpdatedSeq]));
         this.rooms.applyPositions(d.rooms ?? []);
@@ -393,6 +422,17 @@ export default class Chat extends Emitter {
     this.rooms.onMessage(m, { meId: this.me?.id, counts: counts && !active });
     if (active) this.markRead(m.room_id);
     if (!this.rooms.has(m.room_id)) this.refreshRooms().catch(() => {});
+  }
+
+  #userUpdated(user) {
+    if (user.id === this.me?.id) {
+      // Our own public fields; the self-only ones we hold stay.
+      this.#session.user = { ...this.me, ...user };
+      this.emit('me', this.me);
+    }
+    this.rooms.updateUser(user);
+    for (const members of this.#members.values()) members.updateUser(user);
+    for (const tl of this.#timelines.values()) tl.updateSender(user);
   }
 
   #readElsewhere(roomId, seq) {

@@ -10,10 +10,15 @@ import AttachmentView from 'views/attachment_view.js';
 
 const GROUP_WINDOW_MS = 5 * 60_000;
 
+/** Pages loaded at most to reach the first unread message on opening. */
+const MAX_UNREAD_PAGES = 10;
+
 /**
  * The scrolling history of a room. Renders by reconciling keyed elements, so a
  * message is rebuilt only when it changed; keeps the reading position when
  * older pages are prepended; follows the bottom when the reader is there.
+ * A room with unread messages opens at the first of them; what scrolls into
+ * view is reported as seen, which is what marks the room read.
  */
 export default class TimelineView {
   el;
@@ -29,6 +34,9 @@ export default class TimelineView {
   #positioned = false;
   #scheduled = false;
   #toLatest;
+  #toUnread;
+  /** Set once the timeline holds the first unread message (or all it could load). */
+  #unreadLoaded;
   #resize;
   #off = [];
 
@@ -48,12 +56,19 @@ export default class TimelineView {
       'button',
       { class: 'to-latest', type: 'button', hidden: true, 'aria-label': 'Jump to latest messages', onclick: () => this.scrollToBottom(true) },
       Icons.get('back', { size: 16, className: 'rot-270' }),
-      'Latest',
+      'Jump to latest',
+    );
+    this.#toUnread = Dom.h(
+      'button',
+      { class: 'to-unread', type: 'button', hidden: true, onclick: () => this.scrollToUnread() },
+      Icons.get('back', { size: 16, className: 'rot-90' }),
+      'Jump to unread',
     );
     this.el = Dom.h(
       'div',
       { class: 'timeline-wrap' },
       Dom.h('div', { class: 'timeline', role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite', tabindex: '0' }, this.#list),
+      this.#toUnread,
       this.#toLatest,
     );
     this.#scroller.addEventListener('scroll', () => this.#onScroll(), { passive: true });
@@ -68,6 +83,15 @@ export default class TimelineView {
       this.#members.on('change', schedule),
       ctx.chat.outbox.on('change', (roomId) => roomId === this.#roomId && schedule()),
     );
+    this.#unreadLoaded = dividerSeq === null;
+    if (!this.#unreadLoaded) {
+      ctx.chat
+        .loadUntil(roomId, (tl) => !tl.hasMoreBefore || (tl.oldestSeq !== null && tl.oldestSeq <= dividerSeq), MAX_UNREAD_PAGES)
+        .finally(() => {
+          this.#unreadLoaded = true;
+          this.#schedule();
+        });
+    }
     this.render();
   }
 
@@ -86,6 +110,15 @@ export default class TimelineView {
     if (smooth) s.scrollTo({ top: s.scrollHeight, behavior: 'smooth' });
     else s.scrollTop = s.scrollHeight;
     this.#toLatest.hidden = true;
+  }
+
+  /** Brings the "New messages" divider (the first unread message) to the top. */
+  scrollToUnread() {
+    const divider = this.#list.querySelector('.new-divider');
+    if (!divider) return;
+    this.#stick = false;
+    this.#scroller.scrollTop = Math.max(0, divider.offsetTop - 60);
+    this.#onScroll();
   }
 
   /** Scrolls to a message (loading older pages as needed) and flashes it. */
@@ -134,16 +167,41 @@ export default class TimelineView {
       const el = anchor.el.isConnected ? anchor.el : this.#list.querySelector(`[data-message-id="${CSS.escape(anchor.id)}"]`);
       if (el) s.scrollTop = el.offsetTop - anchor.delta;
     }
-    if (!this.#positioned && this.#tl.loaded) {
+    if (!this.#positioned && this.#tl.loaded && this.#unreadLoaded) {
       this.#positioned = true;
       const divider = this.#list.querySelector('.new-divider');
       if (divider && s.scrollHeight - divider.offsetTop > s.clientHeight) {
         this.#stick = false;
         s.scrollTop = Math.max(0, divider.offsetTop - 60);
+      } else if (!divider && this.#dividerSeq !== null && this.#tl.hasMoreBefore) {
+        // More unread than we load at once: start at the oldest loaded.
+        this.#stick = false;
+        s.scrollTop = 0;
       }
     }
+    if (!this.#positioned) return;
     if (this.#tl.loaded && this.#tl.hasMoreBefore && !this.#tl.loadingOlder && s.scrollHeight <= s.clientHeight + 50) {
       this.#ctx.chat.loadOlder(this.#roomId);
+    }
+    this.#reportSeen();
+  }
+
+  /** Tells the chat the newest message wholly on screen, and shows the jump buttons. */
+  #reportSeen() {
+    const s = this.#scroller;
+    const bottom = s.scrollTop + s.clientHeight + 2;
+    const divider = this.#list.querySelector('.new-divider');
+    this.#toUnread.hidden = !divider || divider.offsetTop + divider.offsetHeight > s.scrollTop;
+    if (s.clientHeight === 0) return;
+    const items = this.#list.children;
+    for (let i = items.length - 1; i >= 0; i--) {
+      const el = items[i];
+      if (!el.dataset.seq) continue;
+      // Wholly on screen, or a tall one read into its upper half.
+      if (el.offsetTop + el.offsetHeight <= bottom || el.offsetTop <= bottom - s.clientHeight / 2) {
+        this.#ctx.chat.seen(this.#roomId, Number(el.dataset.seq));
+        return;
+      }
     }
   }
 
@@ -160,10 +218,11 @@ export default class TimelineView {
     const fromBottom = s.scrollHeight - s.scrollTop - s.clientHeight;
     this.#stick = fromBottom < 40;
     this.#toLatest.hidden = fromBottom < s.clientHeight;
+    if (!this.#positioned) return;
     if (s.scrollTop < 400 && this.#tl.loaded && this.#tl.hasMoreBefore && !this.#tl.loadingOlder) {
       this.#ctx.chat.loadOlder(this.#roomId);
     }
-    if (this.#stick) this.#ctx.chat.markRead(this.#roomId);
+    this.#reportSeen();
   }
 
   #buildNodes() {
@@ -197,7 +256,7 @@ export default class TimelineView {
     } else {
       keep(`intro|${room?.name}|${room?.topic}`, () => TimelineView.#intro(room));
     }
-    const myRank = MemberList.rank(room?.my_role);
+    const myRank = MemberList.myRank(room, me);
     const peer = room?.kind === 'dm' ? this.#members.all().find((m) => m.user.id !== me.id) : null;
     const newest = tl.newest;
     let prev = null;
@@ -219,15 +278,14 @@ export default class TimelineView {
         keep('new', () => Dom.h('div', { class: 'new-divider', role: 'separator', 'aria-label': 'New messages' }, Dom.h('span', null, 'New messages')));
         breakGroup = true;
       }
+      // A tombstone names no sender: it sits inside the run around it
+      // rather than breaking it, and the run goes on past it.
+      const tombstone = m.deleted && !m.sender;
       const grouped =
         !breakGroup &&
         prev &&
         !m.reply_to &&
-        !prev.deleted &&
-        !m.deleted &&
-        m.sender &&
-        prev.sender?.id === m.sender.id &&
-        !m.anonymous &&
+        (tombstone || (m.sender && prev.sender?.id === m.sender.id && !m.anonymous)) &&
         new Date(m.created_at) - new Date(prev.created_at) < GROUP_WINDOW_MS;
       let receipt = null;
       if (peer && mine && !pending) {
@@ -251,6 +309,7 @@ export default class TimelineView {
         : [
             m.id,
             m.updated_seq,
+            m.sender && `${m.sender.display_name}:${m.sender.avatar_url}`,
             m.edited_at,
             grouped,
             receipt,
@@ -278,7 +337,7 @@ export default class TimelineView {
           actions: this.#ctx.actions,
         }),
       );
-      prev = m;
+      if (!tombstone || !grouped) prev = m;
     }
     this.#gc(used);
     return nodes;
