@@ -51,6 +51,17 @@ export default class Api {
     return `${BASE}${path}${q ? `?${q}` : ''}`;
   }
 
+  #serverInfo = null;
+
+  /** `GET /server` (public, asked once): mail, registration, message length limit. */
+  serverInfo() {
+    this.#serverInfo ??= this.request('GET', '/server', { auth: false }).catch((err) => {
+      this.#serverInfo = null;
+      throw err;
+    });
+    return this.#serverInfo;
+  }
+
   // auth
   register(fields) {
     return this.request('POST', '/auth/register', { body: fields, auth: false });

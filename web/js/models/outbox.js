@@ -3,13 +3,17 @@ import OutboxStorage from 'lib/outbox_storage.js';
 
 /** Error codes after which a resend may succeed. */
 const TRANSIENT = new Set(['rate_limited', 'unavailable', 'internal']);
+/** Error codes after which the same message can never be sent: it is handed back. */
+const REFUSED = new Set(['validation', 'invalid_body', 'payload_too_large']);
 const MAX_TRANSIENT_TRIES = 5;
 
 /**
  * Messages written but not acknowledged. Each carries a nonce created once, so
  * sending it again after a reconnect can never produce a second message. They
  * are persisted, sent over the gateway whenever it is ready, and marked failed
- * when the server refuses them. Events: `change` (room id), `sent` ({item, message}).
+ * when the server refuses them; one that can never be sent as it is (too
+ * long, invalid) leaves the outbox and is handed back to be edited.
+ * Events: `change` (room id), `sent` ({item, message}), `refused` ({item, code, message}).
  */
 export default class Outbox extends Emitter {
   #gateway;
@@ -102,6 +106,12 @@ export default class Outbox extends Emitter {
     const item = this.#items.find((i) => i.nonce === nonce);
     if (!item) return;
     item.tries += 1;
+    if (REFUSED.has(code)) {
+      this.#items = this.#items.filter((i) => i !== item);
+      this.#save(item.room_id);
+      this.emit('refused', { item, code, message: message || code });
+      return;
+    }
     if (TRANSIENT.has(code) && item.tries < MAX_TRANSIENT_TRIES) {
       item.status = 'pending';
       clearTimeout(this.#retryTimer);

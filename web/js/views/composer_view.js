@@ -11,6 +11,12 @@ import ComposerUploadsView from 'views/composer_uploads_view.js';
 import VoiceRecordingView from 'views/voice_recording_view.js';
 
 const drafts = new Map();
+/** The open composer of each room, to hand back text a send could not deliver. */
+const open = new Map();
+/** The server's limit until `GET /server` says otherwise. */
+let maxChars = 4000;
+/** The counter shows once this few characters are left. */
+const WARN_WITHIN = 300;
 
 /**
  * Writing a message: Enter sends, Shift+Enter breaks the line, ↑ edits the
@@ -35,6 +41,7 @@ export default class ComposerView {
   #anonymous = false;
   #recording = null;
   #stopWaitingForSend = null;
+  #counter;
 
   /** @param ctx {chat, uploader, toast} */
   constructor(ctx, roomId) {
@@ -70,6 +77,7 @@ export default class ComposerView {
         e.target.value = '';
       },
     });
+    this.#counter = Dom.h('span', { class: 'composer__counter', 'aria-live': 'polite', hidden: true });
     this.#sendBtn = Dom.h('button', { class: 'composer__send', type: 'button', 'aria-label': 'Send message', title: 'Send (Enter)', onclick: () => this.#submit() }, Icons.get('send', { size: 18 }));
     if (room?.anonymous_allowed) {
       this.#anonBtn = Dom.h(
@@ -96,6 +104,7 @@ export default class ComposerView {
           Dom.h('button', { class: 'icon-btn', type: 'button', 'aria-label': 'Record voice message', title: 'Record voice message', onclick: () => this.#startRecording() }, Icons.get('mic')),
         this.#anonBtn,
         Dom.h('span', { class: 'composer__spacer' }),
+        this.#counter,
         this.#sendBtn,
       ),
       fileInput,
@@ -103,11 +112,42 @@ export default class ComposerView {
     this.el = Dom.h('div', { class: 'composer' }, this.#mentions.el, this.#suggest.el, this.#context.el, this.#uploads.el, this.#box);
     queueMicrotask(() => this.#autosize());
     this.#updateSend();
+    open.set(roomId, this);
+    ctx.chat.api.serverInfo().then(
+      (info) => {
+        maxChars = info.max_message_chars || maxChars;
+        this.#updateSend();
+      },
+      () => {},
+    );
   }
 
   disconnect() {
     drafts.set(this.#roomId, this.#editing ? '' : this.#input.value);
+    if (open.get(this.#roomId) === this) open.delete(this.#roomId);
     this.#recording?.cancel();
+  }
+
+  /**
+   * Watches `chat`'s outbox for messages the server refused for good: their
+   * text goes back into the room's composer (or its draft), never lost.
+   */
+  static watch(chat, toast) {
+    return chat.outbox.on('refused', ({ item, message }) => {
+      const composer = open.get(item.room_id);
+      if (composer) composer.#takeBack(item.body);
+      else drafts.set(item.room_id, [item.body, drafts.get(item.room_id)].filter(Boolean).join('\n\n'));
+      toast(`Message not sent: ${message} Your text is back in the message box.`, { kind: 'error' });
+    });
+  }
+
+  #takeBack(text) {
+    const now = this.#editing ? '' : this.#input.value;
+    if (this.#editing) this.#cancelContext();
+    this.#input.value = [text, now].filter(Boolean).join('\n\n');
+    drafts.set(this.#roomId, this.#input.value);
+    this.#autosize();
+    this.#updateSend();
   }
 
   focus() {
@@ -144,10 +184,17 @@ export default class ComposerView {
       const catalog = EmojiCatalog.ready ?? (await EmojiCatalog.load().catch(() => null));
       if (catalog) text = catalog.replaceShortcodes(text);
     }
+    const over = ComposerView.#length(text) - maxChars;
+    if (over > 0) {
+      // Nothing is sent and nothing is cleared: the text stays to be shortened.
+      this.#ctx.toast(`This message is ${over} character${over === 1 ? '' : 's'} over the limit of ${maxChars}. Shorten it, or split it in two.`, { kind: 'error' });
+      this.#updateSend();
+      return;
+    }
     if (this.#editing) {
       const m = this.#editing;
-      this.#cancelContext();
       this.#input.value = '';
+      this.#cancelContext();
       this.#autosize();
       if (text && text !== m.body) {
         this.#ctx.chat.edit(this.#roomId, m.id, text).catch((err) => this.#ctx.toast(`Could not edit: ${err.message}`));
@@ -210,10 +257,10 @@ export default class ComposerView {
   #onInput() {
     this.#autosize();
     this.#updateSend();
-    // Typing toward an anonymous post (or while editing one) would name its
-    // author to everyone in the room: send nothing then.
-    const anonymous = this.#anonymous || Boolean(this.#editing?.anonymous);
-    if (this.#input.value.trim() && !anonymous) this.#ctx.chat.typingNow(this.#roomId);
+    // Typing toward an anonymous post would name its author to everyone in
+    // the room, and editing an old message is not writing a new one: nobody
+    // is told then.
+    if (this.#input.value.trim() && !this.#anonymous && !this.#editing) this.#ctx.chat.typingNow(this.#roomId);
     drafts.set(this.#roomId, this.#input.value);
     this.#suggestMentions();
     this.#suggest.update();
@@ -302,8 +349,22 @@ export default class ComposerView {
   }
 
   #updateSend() {
-    const has = this.#input.value.trim() !== '' || this.#uploads.ready.length > 0;
+    const length = ComposerView.#length(this.#input.value.trim());
+    const over = length > maxChars;
+    const has = (this.#input.value.trim() !== '' || this.#uploads.ready.length > 0) && !over;
     this.#sendBtn.classList.toggle('composer__send--ready', has);
+    this.#sendBtn.setAttribute('aria-disabled', String(over));
+    this.el?.classList.toggle('composer--over', over);
+    const left = maxChars - length;
+    this.#counter.hidden = left > WARN_WITHIN;
+    this.#counter.classList.toggle('composer__counter--over', over);
+    this.#counter.textContent = over ? `${-left} over the limit` : `${left} left`;
+    this.#counter.title = `Messages can be up to ${maxChars} characters`;
+  }
+
+  /** Characters as the server counts them (code points, not UTF-16 units). */
+  static #length(text) {
+    return [...text].length;
   }
 
   // ---- emoji, anonymous, voice ----------------------------------------

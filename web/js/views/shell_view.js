@@ -5,6 +5,7 @@ import RoomList from 'models/room_list.js';
 import Router from 'lib/router.js';
 import SidebarView from 'views/sidebar_view.js';
 import RoomView from 'views/room_view.js';
+import ComposerView from 'views/composer_view.js';
 import MembersPanelView from 'views/members_panel_view.js';
 import SearchPanelView from 'views/search_panel_view.js';
 import ChannelBrowserDialog from 'views/channel_browser_dialog.js';
@@ -75,6 +76,7 @@ export default class ShellView {
       chat.rooms.on('change', () => this.#onRooms()),
       chat.on('notification', (d) => this.#notify(d)),
       chat.on('error', (text) => ctx.toast(text, { kind: 'error' })),
+      ComposerView.watch(chat, ctx.toast),
       chat.on('room-gone', (id) => {
         if (this.#room?.roomId === id) router.go('#/');
       }),
@@ -94,6 +96,29 @@ export default class ShellView {
     const settings = this.#settings;
     this.#settings = null;
     settings?.close();
+  }
+
+  /** Where a new start of the app goes when its address names no room: the last one open. */
+  startRoute() {
+    const { chat, router } = this.#ctx;
+    const current = router.current;
+    if (current.roomId || current.settings) return this.route(current);
+    let last = null;
+    try {
+      last = localStorage.getItem(`hearth.lastRoom.${chat.me?.id}`);
+    } catch {
+      // storage unavailable: start at the welcome screen
+    }
+    if (last && chat.rooms.has(last)) return router.replace(Router.roomHref(last));
+    return this.route(current);
+  }
+
+  static #rememberRoom(userId, roomId) {
+    try {
+      if (userId) localStorage.setItem(`hearth.lastRoom.${userId}`, roomId);
+    } catch {
+      // storage unavailable: nothing to remember with
+    }
   }
 
   async route({ roomId, messageId = null, seq = null, settings = null }) {
@@ -152,6 +177,7 @@ export default class ShellView {
         else this.#openPanel(this.#panelName);
       }
       chat.openRoom(roomId);
+      ShellView.#rememberRoom(chat.me?.id, roomId);
       if (!matchMedia('(max-width: 760px)').matches) this.#room.focusComposer();
       this.#updateTitle();
     }
