@@ -194,6 +194,8 @@ export default class Markdown {
       .replace(/```[\w+-]*\n?/g, '')
       .replace(/\[([^\]\n]+)\]\(([^()\s]+)\)/g, '$1')
       .replace(/(\*\*|__|~~|`)/g, '')
+      // Single-mark emphasis (`_x_`, `*x*`), not the underscores inside snake_case.
+      .replace(/(^|[^\w*])[*_]([^*_\s](?:[^*_\n]*?[^*_\s])?)[*_](?![\w*])/g, '$1$2')
       .replace(/^\s*>\s?/gm, '')
       .replace(/^ {0,3}#{1,6}[ \t]+/gm, '')
       .replace(/^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/gm, '')

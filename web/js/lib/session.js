@@ -11,7 +11,8 @@ const RETRY_MS = 10_000;
  * localStorage so a reload keeps the session; refreshes are serialised across
  * tabs with the Web Locks API, because a refresh token works only once.
  *
- * Events: `user` (profile changed), `signed-out`.
+ * Events: `user` (profile changed), `signed-out` (reason: null when signed out here,
+ * else an error code such as `revoked` or `expired`).
  */
 export default class Session extends Emitter {
   #state = null;
@@ -88,9 +89,9 @@ export default class Session extends Emitter {
     }
   }
 
-  /** The session ended elsewhere (revoked, refresh refused). */
-  lose() {
-    this.#clear();
+  /** The session ended elsewhere (revoked, refresh refused); `reason` goes with `signed-out`. */
+  lose(reason = 'expired') {
+    this.#clear(reason);
   }
 
   async #refreshOnce(staleToken) {
@@ -123,7 +124,7 @@ export default class Session extends Emitter {
       }
       if (!res.ok) {
         const err = await ApiError.fromResponse(res);
-        if (err.status === 401 || err.status === 400) this.#clear();
+        if (err.status === 401 || err.status === 400) this.#clear(err.code || 'expired');
         else this.#retrySoon();
         throw err;
       }
@@ -149,12 +150,13 @@ export default class Session extends Emitter {
     this.#timer = setTimeout(() => this.refresh().catch(() => {}), RETRY_MS);
   }
 
-  #clear() {
+  /** @param reason why a session ended that the user did not end here (null: they signed out) */
+  #clear(reason = null) {
     const wasSignedIn = this.#state !== null;
     this.#state = null;
     clearTimeout(this.#timer);
     this.#write();
-    if (wasSignedIn) this.emit('signed-out');
+    if (wasSignedIn) this.emit('signed-out', reason);
   }
 
   #write() {

@@ -33,13 +33,14 @@ export default class AppView {
 
   start() {
     Theme.apply();
+    AppView.#pinFavicon();
     Avatar.use(this.#media);
     document.body.append(this.#toasts.el);
     this.#router.start();
     ServiceWorker.start((roomId) => this.#router.go(Router.roomHref(roomId)));
-    this.#session.on('signed-out', () => {
+    this.#session.on('signed-out', (reason) => {
       PushClient.forget();
-      this.#showAuth();
+      this.#showAuth({ notice: AppView.#whySignedOut(reason) });
     });
     this.#session.on('user', () => {
       if (!this.#chat && this.#session.signedIn) this.#showShell();
@@ -53,6 +54,21 @@ export default class AppView {
       this.#showAuth({ resetToken: link.token });
     } else if (this.#session.signedIn) this.#showShell();
     else this.#showAuth();
+  }
+
+  /**
+   * Chromium asks for the favicon again on every in-page navigation (each
+   * room switch changes the hash); as a data: URL it costs no request.
+   */
+  static #pinFavicon() {
+    const link = document.querySelector('link[rel="icon"]');
+    if (!link || link.href.startsWith('data:')) return;
+    fetch(link.href)
+      .then((res) => (res.ok ? res.text() : Promise.reject(new Error(res.statusText))))
+      .then((svg) => {
+        link.href = `data:image/svg+xml,${encodeURIComponent(svg)}`;
+      })
+      .catch(() => {});
   }
 
   /** `#/reset-password/TOKEN` or `#/verify-email/TOKEN`: a link from an e-mail. */
@@ -72,7 +88,14 @@ export default class AppView {
     }
   }
 
-  #showAuth({ resetToken = null } = {}) {
+  /** What to tell someone whose session ended without their signing out here. */
+  static #whySignedOut(reason) {
+    if (!reason) return null;
+    if (/revoked/.test(reason)) return 'You were signed out: this session was ended from another device or by an administrator. Sign in again to continue.';
+    return 'Your session has ended (it expired or was signed out elsewhere). Sign in again to continue.';
+  }
+
+  #showAuth({ resetToken = null, notice = null } = {}) {
     this.#shell?.disconnect();
     this.#chat?.stop();
     this.#shell = null;
@@ -80,7 +103,7 @@ export default class AppView {
     this.#media.clear();
     RoomListStorage.clearAll();
     document.title = 'Sign in · Hearth';
-    const view = new AuthView({ api: this.#api, session: this.#session, resetToken });
+    const view = new AuthView({ api: this.#api, session: this.#session, resetToken, notice });
     this.#root.replaceChildren(view.el);
     this.#root.dataset.screen = 'auth';
     view.focus();
@@ -90,7 +113,7 @@ export default class AppView {
     const toast = (text, opts) => this.#toasts.show(text, opts);
     this.#chat = new Chat(this.#session, this.#api);
     const chat = this.#chat;
-    chat.on('auth-lost', () => this.#session.lose());
+    chat.on('auth-lost', (why) => this.#session.lose(why));
     this.#shell = new ShellView({
       session: this.#session,
       chat,
@@ -106,6 +129,6 @@ export default class AppView {
     this.#root.dataset.screen = 'chat';
     new PushClient(this.#api).resume();
     await chat.start();
-    if (this.#chat === chat) this.#shell.route(this.#router.current);
+    if (this.#chat === chat) this.#shell.startRoute();
   }
 }

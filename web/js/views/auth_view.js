@@ -19,9 +19,13 @@ export default class AuthView {
   #resetToken = null;
   #notice = null;
 
-  /** @param resetToken the token of a password-reset link being followed */
-  constructor({ api, session, resetToken = null }) {
+  /**
+   * @param resetToken the token of a password-reset link being followed
+   * @param notice shown above the sign-in form (e.g. why the session ended)
+   */
+  constructor({ api, session, resetToken = null, notice = null }) {
     this.#api = api;
+    this.#notice = notice;
     this.#session = session;
     this.#resetToken = resetToken;
     if (resetToken) this.#mode = 'reset';
@@ -189,6 +193,18 @@ export default class AuthView {
   }
 
   #renderForgot() {
+    // Whether the server sends mail at all is public: say so before anyone types.
+    this.#api.serverInfo().then(
+      (info) => {
+        if (info.email || this.#mode !== 'forgot') return;
+        this.#card(
+          'Reset your password',
+          'This server does not send e-mail, so it cannot mail you a reset link.',
+          Dom.h('p', { class: 'auth__notice', role: 'status' }, 'Ask an administrator of this server to reset your password for you.'),
+        );
+      },
+      () => {},
+    );
     const form = this.#simpleForm('email', 'E-mail address', { type: 'email', autocomplete: 'email' }, 'Send reset link', async (email) => {
       if (!email.trim()) throw { code: 'empty', message: 'Enter the e-mail address of your account.' };
       await this.#api.requestPasswordReset(email.trim());

@@ -1,7 +1,7 @@
 import Dom from 'helpers/dom.js';
 import Icons from 'helpers/icons.js';
 
-/** An image shown full size over everything. */
+/** An image shown over everything: shrunk to fit, never blown up past its own size. */
 export default class LightboxView {
   static open(src, { filename = 'image', alt = '' } = {}) {
     const dlg = Dom.h('dialog', { class: 'lightbox', 'aria-label': `Image: ${filename}` });
@@ -18,10 +18,10 @@ export default class LightboxView {
         ),
         Dom.h('button', { class: 'icon-btn icon-btn--light', type: 'button', 'aria-label': 'Close', onclick: close }, Icons.get('x')),
       ),
-      Dom.h('img', { class: 'lightbox__img', src, alt: alt || filename }),
+      Dom.h('div', { class: 'lightbox__stage' }, Dom.h('img', { class: 'lightbox__img', src, alt: alt || filename })),
     );
     dlg.addEventListener('click', (e) => {
-      if (e.target === dlg || e.target.classList.contains('lightbox__img')) close();
+      if (e.target === dlg || e.target.classList.contains('lightbox__img') || e.target.classList.contains('lightbox__stage')) close();
     });
     dlg.addEventListener('close', () => dlg.remove());
     document.body.append(dlg);

@@ -68,7 +68,11 @@ export default class MessageView {
     } else {
       const body = Dom.h('div', { class: 'msg__body md' });
       if (m.body) body.append(Markdown.render(m.body, { me: ctx.me?.username }));
-      if (m.edited_at) body.append(Dom.h('span', { class: 'msg__edited', title: `Edited ${Format.full(m.edited_at)}` }, '(edited)'));
+      if (m.edited_at) {
+        // At the end of the last paragraph, not on a line of its own.
+        const last = body.lastElementChild;
+        (last?.tagName === 'P' ? last : body).append(' ', Dom.h('span', { class: 'msg__edited', title: `Edited ${Format.full(m.edited_at)}` }, '(edited)'));
+      }
       main.append(body);
       const atts = pending ? (pending.attachmentMeta ?? []).map((a) => AttachmentView.pending(a)) : (m.attachments ?? []).map((a) => ctx.attachment(a));
       if (atts.length) main.append(Dom.h('div', { class: 'msg__attachments' }, atts));

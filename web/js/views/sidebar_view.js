@@ -90,6 +90,8 @@ export default class SidebarView {
     this.#status.title = CONNECTION_LABEL[state] ?? state;
     Dom.replace(this.#status, Dom.h('span', { class: 'conn__dot' }), Dom.h('span', { class: 'conn__label' }, CONNECTION_LABEL[state] ?? state));
     this.el.dataset.connection = state;
+    // Your own dot says what others see: offline while this page is.
+    this.#renderMe();
   }
 
   #renderMe() {
