@@ -577,3 +577,72 @@ async fn conformance_cases_can_be_called_directly() {
     let test_store = fresh_postgres().await;
     conformance::within_timeout(conformance::the_first_user_is_admin(test_store.store())).await;
 }
+
+/// Channels that shared a name before names were unique (migration 0006):
+/// the oldest keeps it, later ones get "-2", "-3", … or, where that is taken,
+/// a piece of their id; the index is in place afterwards.
+#[tokio::test]
+async fn the_unique_name_migration_renames_existing_duplicate_channels() {
+    use hearth_store::{RoomStore, UserStore};
+    let db = TestDatabase::create().await;
+    let ids = {
+        let store = PgStore::open_with(&db.url(), options())
+            .await
+            .expect("open");
+        let alice = user(&store, "alice").await;
+        let mut before = PgConnection::connect(&db.url()).await.expect("connect");
+        sqlx::raw_sql(
+            "DROP INDEX rooms_unique_channel_name; DELETE FROM _sqlx_migrations WHERE version = 6;",
+        )
+        .execute(&mut before)
+        .await
+        .expect("back to the schema before the migration");
+        let mut ids = Vec::new();
+        for name in ["general", "general-2", "General", "GENERAL"] {
+            ids.push(room(&store, RoomKind::Channel, name, &[&alice]).await.id);
+        }
+        room(&store, RoomKind::Group, "general", &[&alice]).await;
+        ids
+    };
+    let store = PgStore::open_with(&db.url(), options())
+        .await
+        .expect("reopen, migrating");
+    let mut names = Vec::new();
+    for id in &ids {
+        names.push(
+            store
+                .room_by_id(*id)
+                .await
+                .expect("read")
+                .expect("found")
+                .name,
+        );
+    }
+    assert_eq!(
+        (names[0].as_str(), names[1].as_str()),
+        ("general", "general-2")
+    );
+    // The two later "general"s (created within the same millisecond, so in
+    // either order) get "-2" / "-3"; whichever got "-2" clashes with the
+    // existing "general-2" and gets a piece of its id on top.
+    assert!(names[2].starts_with("General-"), "{names:?}");
+    assert!(names[3].starts_with("GENERAL-"), "{names:?}");
+    let mut lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    lower.sort();
+    lower.dedup();
+    assert_eq!(lower.len(), 4, "all distinct ignoring case: {names:?}");
+    assert!(
+        names.iter().any(|n| n.ends_with("-3")),
+        "one got the next number: {names:?}"
+    );
+    let alice = store
+        .user_by_login("alice")
+        .await
+        .expect("read")
+        .expect("alice");
+    let again = conformance::new_room(RoomKind::Channel, &names[3].to_lowercase(), alice.id);
+    assert!(matches!(
+        store.create_room(again, &[]).await,
+        Err(StoreError::Conflict("channel name"))
+    ));
+}

@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             scrubbing_a_user_keeps_id_and_username_and_forgets_the_rest,
             rooms_are_created_with_their_members,
             a_dm_key_names_one_room,
+            channel_names_are_unique_ignoring_case,
             room_patches_change_only_given_fields,
             channel_search_skips_groups_and_archived_rooms,
             adding_a_member_twice_returns_the_existing_membership,

@@ -90,6 +90,55 @@ pub async fn a_dm_key_names_one_room(store: &dyn Store) {
     );
 }
 
+pub async fn channel_names_are_unique_ignoring_case(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let general = room(store, RoomKind::Channel, "general", &[&alice]).await;
+    let members = [(alice.id, Role::Owner)];
+
+    let again = new_room(RoomKind::Channel, "General", alice.id);
+    let err = store
+        .create_room(again.clone(), &members)
+        .await
+        .expect_err("a second #general");
+    assert!(
+        matches!(err, StoreError::Conflict("channel name")),
+        "{err:?}"
+    );
+    assert!(matches!(store.room_by_id(again.id).await, Ok(None)));
+
+    // Groups (and DMs) are not channels: their names may repeat.
+    room(store, RoomKind::Group, "general", &[&alice]).await;
+    room(store, RoomKind::Group, "general", &[&alice]).await;
+
+    // Renaming onto a taken name conflicts too; renaming to itself does not.
+    let random = room(store, RoomKind::Channel, "random", &[&alice]).await;
+    let err = store
+        .update_room(
+            random.id,
+            RoomPatch {
+                name: Some("GENERAL".to_string()),
+                ..RoomPatch::default()
+            },
+        )
+        .await
+        .expect_err("renamed onto #general");
+    assert!(
+        matches!(err, StoreError::Conflict("channel name")),
+        "{err:?}"
+    );
+    let renamed = store
+        .update_room(
+            general.id,
+            RoomPatch {
+                name: Some("General".to_string()),
+                ..RoomPatch::default()
+            },
+        )
+        .await
+        .expect("a new case of its own name");
+    assert_eq!(renamed.name, "General");
+}
+
 pub async fn room_patches_change_only_given_fields(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let created = room(store, RoomKind::Channel, "general", &[&alice]).await;

@@ -6,7 +6,10 @@
 //! first (`lock_room`), as sends do, so a new member's markers start exactly
 //! at the room's head and two nodes adding the same user agree on who added it.
 
-pub(crate) const ROOM_CONFLICTS: &[(&str, &str)] = &[("dm", "dm")];
+/// Checked in order: the channel-name index's name also holds "dm"-free words
+/// only, but it is the more specific rule.
+pub(crate) const ROOM_CONFLICTS: &[(&str, &str)] =
+    &[("channel_name", "channel name"), ("dm", "dm")];
 
 /// The messages that count as unread for the membership `mb`: from others,
 /// not deleted, after the read marker. Needs `messages` aliased as `m`.
@@ -179,7 +182,8 @@ macro_rules! room_store {
                     .bind(avatar)
                     .bind(id.0)
                     .fetch_optional(self.writer())
-                    .await?
+                    .await
+                    .map_err(|e| conflict_or(e, ROOM_CONFLICTS))?
                     .ok_or(StoreError::NotFound("room"))?;
                     rows::room(&row)
                 }
