@@ -47,6 +47,11 @@ pub struct UserSummary {
     pub username: String,
     pub display_name: String,
     pub avatar_url: Option<String>,
+    /// Only in `GET /users` (people search): whether they are online now,
+    /// also for people you share no room with (a new DM's picker shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub presence: Option<crate::gateway::PresenceStatus>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -501,4 +506,17 @@ pub mod double_option {
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
+}
+
+/// `GET /api/v1/server`: what a client needs to know about this server
+/// before (and after) signing in. Public.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ServerInfo {
+    /// Whether the server sends e-mail (password resets, address checks,
+    /// digests); without it, "forgot password" needs an administrator.
+    pub email: bool,
+    /// `open`, `invite` (a code is needed) or `closed`.
+    pub registration: String,
+    /// The longest message body accepted, in characters (Unicode scalar values).
+    pub max_message_chars: u32,
 }

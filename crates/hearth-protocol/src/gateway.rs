@@ -133,6 +133,12 @@ pub struct TypingEvent {
     pub user_id: UserId,
 }
 
+/// A user's public profile changed (display name, avatar, status text, bio).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserEvent {
+    pub user: User,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PresenceEvent {
     pub user_id: UserId,
@@ -269,6 +275,8 @@ pub enum ServerEvent {
     CallSignal(CallSignalEvent),
     #[serde(rename = "resync")]
     Resync(ResyncEvent),
+    #[serde(rename = "user.updated")]
+    UserUpdated(Box<UserEvent>),
 }
 
 impl ServerEvent {
@@ -300,6 +308,7 @@ impl ServerEvent {
             Self::Notification(_) => "notification",
             Self::CallSignal(_) => "call.signal",
             Self::Resync(_) => "resync",
+            Self::UserUpdated(_) => "user.updated",
         }
     }
 }

@@ -85,6 +85,14 @@ impl ApiError {
 
     /// Logs a server-side failure with its cause chain; client errors are not logged here.
     pub fn log_if_server_error(&self) {
+        // A feature the operator left off is a setting, not a failure.
+        if self.code == ErrorCode::EmailDisabled {
+            tracing::info!(
+                code = self.code.as_str(),
+                "request for a feature that is not configured"
+            );
+            return;
+        }
         if self.status().is_server_error() {
             match &self.source {
                 Some(e) => tracing::error!(code = self.code.as_str(), error = ?e, "request failed"),

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod rooms;
 pub mod search;
+pub mod server_info;
 pub mod sessions;
 pub mod throttle;
 pub mod totp;
@@ -28,6 +29,7 @@ use hearth_protocol::ErrorCode;
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/server", get(server_info::get_server_info))
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))

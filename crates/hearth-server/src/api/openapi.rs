@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Hearth API", description = "REST API of Hearth, a self-hosted real-time chat server. The WebSocket gateway is described in docs/protocol.md."),
     paths(
-        super::health::healthz, super::health::readyz,
+        super::health::healthz, super::health::readyz, super::server_info::get_server_info,
         super::auth::register, super::auth::login, super::auth::refresh, super::auth::logout,
         super::auth::change_password, super::auth::request_password_reset,
         super::auth::confirm_password_reset, super::auth::request_email_verification,

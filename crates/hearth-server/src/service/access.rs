@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::service::permissions::{Action, allows};
-use hearth_protocol::dto::RoomKind;
+use hearth_protocol::dto::{Role, RoomKind};
 use hearth_protocol::{ErrorCode, RoomId, UserId};
 use hearth_store::{MemberRecord, RoomRecord, Store, UserRecord};
 use std::sync::Arc;
@@ -55,16 +55,50 @@ impl RoomAccess {
         standing(room, member)
     }
 
-    /// [`RoomAccess::access`] plus a permission check for `action`.
+    /// [`RoomAccess::access`] plus a permission check for `action`. A server
+    /// administrator whose room role falls short acts as the room's owner
+    /// (see [`RoomAccess::moderating`]).
     pub async fn authorize(
         &self,
         user: UserId,
         room_id: RoomId,
         action: Action,
     ) -> ApiResult<Access> {
-        let a = self.access(user, room_id).await?;
-        require(&a, action)?;
+        let mut a = self.access(user, room_id).await?;
+        if let Err(refused) = require(&a, action) {
+            if !self.elevate_server_admin(&mut a).await? {
+                return Err(refused);
+            }
+            require(&a, action)?;
+        }
         Ok(a)
+    }
+
+    /// [`RoomAccess::access`] for moderating members (kick, ban, mute, roles):
+    /// a server administrator moderates every group and channel they are
+    /// in as its owner would, whatever their role there.
+    pub async fn moderating(&self, user: UserId, room_id: RoomId) -> ApiResult<Access> {
+        let mut a = self.access(user, room_id).await?;
+        self.elevate_server_admin(&mut a).await?;
+        Ok(a)
+    }
+
+    /// Raises `a` to owner if its user is an active server administrator and
+    /// the room is not a DM; whether it did. One user read, only for callers
+    /// below owner.
+    async fn elevate_server_admin(&self, a: &mut Access) -> ApiResult<bool> {
+        if a.room.kind == RoomKind::Dm || a.member.role == Role::Owner {
+            return Ok(false);
+        }
+        let admin = self
+            .store
+            .user_by_id(a.member.user_id)
+            .await?
+            .is_some_and(|u| u.is_admin && !u.deactivated);
+        if admin {
+            a.member.role = Role::Owner;
+        }
+        Ok(admin)
     }
 
     /// [`RoomAccess::authorize`] for [`Action::Post`], read together with

@@ -364,6 +364,9 @@ impl AccountService {
         if let Some(until) = dnd {
             rec = self.store.set_dnd_until(user, until).await?;
         }
+        self.members
+            .announce_profile(views::user(&rec, false))
+            .await?;
         Ok(views::user(&rec, true))
     }
 
@@ -382,7 +385,16 @@ impl AccountService {
             return Err(ApiError::validation("q: at most 64 characters"));
         }
         let users = self.store.search_users(q, 20).await?;
-        Ok(users.iter().map(views::summary).collect())
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        let statuses = self.members.presence_of(&ids).await;
+        Ok(users
+            .iter()
+            .zip(statuses)
+            .map(|(u, status)| UserSummary {
+                presence: Some(status),
+                ..views::summary(u)
+            })
+            .collect())
     }
 }
 

@@ -8,10 +8,10 @@ use crate::service::permissions::{Action, outranks};
 use crate::service::presence::Presence;
 use crate::service::rooms::RoomService;
 use crate::service::views;
-use hearth_protocol::dto::{Member, Role, Room, RoomKind, UpdateMemberRequest};
+use hearth_protocol::dto::{Member, Role, Room, RoomKind, UpdateMemberRequest, User};
 use hearth_protocol::gateway::{
     MemberEvent, MemberLeftEvent, NotificationEvent, NotificationKind, PresenceStatus, RoomEvent,
-    RoomLeftEvent, ServerEvent,
+    RoomLeftEvent, ServerEvent, UserEvent,
 };
 use hearth_protocol::{ErrorCode, RoomId, UserId};
 use hearth_store::{Inserted, Store, StoreError};
@@ -42,6 +42,34 @@ impl MemberService {
             rooms,
             presence,
         }
+    }
+
+    /// The status of each of `users` now (cluster-wide), offline when unknown.
+    pub async fn presence_of(&self, users: &[UserId]) -> Vec<PresenceStatus> {
+        let found = self.presence.snapshot_everywhere(users).await;
+        users
+            .iter()
+            .map(|u| {
+                found
+                    .iter()
+                    .find(|p| p.user_id == *u)
+                    .map_or(PresenceStatus::Offline, |p| p.status)
+            })
+            .collect()
+    }
+
+    /// Tells everyone who can see `user` (sharing any room with them) and
+    /// their own sessions that their public profile changed.
+    pub async fn announce_profile(&self, user: User) -> ApiResult<()> {
+        let mut audience = self.store.users_sharing_rooms(user.id, i64::MAX).await?;
+        audience.push(user.id);
+        audience.sort_unstable();
+        audience.dedup();
+        self.events.to_users(
+            audience,
+            ServerEvent::UserUpdated(Box::new(UserEvent { user })),
+        );
+        Ok(())
     }
 
     pub async fn join(&self, user: UserId, room_id: RoomId) -> ApiResult<Room> {
@@ -239,7 +267,7 @@ impl MemberService {
         target: UserId,
         req: UpdateMemberRequest,
     ) -> ApiResult<Member> {
-        let a = self.access.access(actor, room_id).await?;
+        let a = self.access.moderating(actor, room_id).await?;
         let target_rec = match self.store.member(room_id, target).await? {
             Some(m) if !m.banned => m,
             _ => return Err(ApiError::not_found("member")),
@@ -302,7 +330,7 @@ impl MemberService {
         if target == actor && !ban {
             return self.leave(actor, room_id).await;
         }
-        let a = self.access.access(actor, room_id).await?;
+        let a = self.access.moderating(actor, room_id).await?;
         require(&a, if ban { Action::Ban } else { Action::Kick })?;
         let target_rec = self.store.member(room_id, target).await?;
         match &target_rec {

@@ -394,7 +394,9 @@ impl MessageService {
                 }
             })?;
         } else {
-            require(&access, Action::DeleteOthersMessage)?;
+            self.access
+                .authorize(user, room_id, Action::DeleteOthersMessage)
+                .await?;
         }
         let deleted = self.store.delete_message(room_id, id).await?;
         let message = self.views.message(&deleted, None).await?;

@@ -10,7 +10,7 @@ use crate::service::uploads::UploadAccess;
 use crate::service::views::{self, Views};
 use hearth_protocol::dto::{CreateRoomRequest, Role, Room, RoomKind, UpdateRoomRequest};
 use hearth_protocol::gateway::{NotificationEvent, NotificationKind, RoomEvent, ServerEvent};
-use hearth_protocol::{RoomId, UserId};
+use hearth_protocol::{ErrorCode, RoomId, UserId};
 use hearth_store::{NewRoom, RoomPatch, RoomRecord, Store, StoreError};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -125,7 +125,7 @@ impl RoomService {
                     .ok_or_else(room_not_found)?;
                 return Ok((self.get(actor, existing.id).await?, false));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(channel_name_taken(e, &name_of(&req))),
         };
         let dto = self.get(actor, room.id).await?;
         // Each member gets the room as they see it (role, peer, counters).
@@ -198,6 +198,7 @@ impl RoomService {
             .access
             .authorize(actor, room_id, Action::EditRoom)
             .await?;
+        let wanted_name = req.name.clone().unwrap_or_default();
         let patch = RoomPatch {
             name: match req.name.as_deref() {
                 Some(n) if a.room.kind != RoomKind::Dm => Some(RoomName::parse(n)?.into_inner()),
@@ -224,7 +225,11 @@ impl RoomService {
                 None => None,
             },
         };
-        let room = self.store.update_room(room_id, patch).await?;
+        let room = self
+            .store
+            .update_room(room_id, patch)
+            .await
+            .map_err(|e| channel_name_taken(e, &wanted_name))?;
         self.announce_room_update(&room);
         self.get(actor, room_id).await
     }
@@ -255,5 +260,23 @@ impl RoomService {
             room.id,
             ServerEvent::RoomUpdated(Box::new(RoomEvent { room: dto })),
         );
+    }
+}
+
+fn name_of(req: &CreateRoomRequest) -> String {
+    req.name.as_deref().unwrap_or_default().trim().to_owned()
+}
+
+/// A store conflict on the channel-name index, as the 409 a person can act on.
+fn channel_name_taken(e: StoreError, name: &str) -> ApiError {
+    match e {
+        StoreError::Conflict("channel name") => ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "A channel named #{} already exists. Channel names are unique (ignoring case): pick another one, or join that channel.",
+                name.trim()
+            ),
+        ),
+        other => other.into(),
     }
 }

@@ -55,6 +55,7 @@ pub fn summary(rec: &UserRecord) -> UserSummary {
         username: rec.username.clone(),
         display_name,
         avatar_url: avatar_url(rec.id, rec.avatar),
+        presence: None,
     }
 }
 

@@ -415,3 +415,58 @@ async fn every_route_answers_every_caller_as_the_table_says_in_a_public_channel(
 async fn every_gateway_op_answers_every_caller_as_the_table_says() {
     ops::run().await;
 }
+
+/// The server's administrator (the first account) moderates rooms they did
+/// not create, as the owner would; another plain member does not.
+#[tokio::test]
+async fn a_server_admin_moderates_any_room_they_are_in() {
+    let app = spawn_app().await;
+    let root = app.register("root").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let room = app
+        .create_room(&bob, RoomKind::Channel, "bobs", &[&carol])
+        .await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/rooms/{}/join", room.id),
+            &root.token,
+            json!({}),
+        )
+        .await;
+    assert!(s.is_success(), "join: {s} {b}");
+    let spam = app.send(&carol, room.id, "spam").await;
+
+    // A plain member may not…
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/rooms/{}", room.id),
+            &carol.token,
+            json!({"topic": "mine now"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // …the server admin, a plain member of the room, may.
+    let (s, b) = app
+        .patch(
+            &format!("/api/v1/rooms/{}", room.id),
+            &root.token,
+            json!({"topic": "moderated"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = app
+        .delete(
+            &format!("/api/v1/rooms/{}/messages/{}", room.id, spam.id),
+            &root.token,
+        )
+        .await;
+    assert!(s.is_success(), "delete another's message: {s} {b}");
+    let (s, b) = app
+        .delete(
+            &format!("/api/v1/rooms/{}/members/{}", room.id, carol.id),
+            &root.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "kick: {b}");
+}

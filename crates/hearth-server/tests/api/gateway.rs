@@ -8,6 +8,7 @@ mod connection;
 mod delivery;
 mod membership;
 mod presence;
+mod profiles;
 mod slow_client;
 
 /// The room's whole history as the store has it (for "exactly once" checks).

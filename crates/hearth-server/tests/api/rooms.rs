@@ -350,3 +350,50 @@ async fn unread_and_mention_counts_fall_when_read() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn channel_names_are_unique_ignoring_case() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let general = app
+        .create_room(&alice, RoomKind::Channel, "general", &[])
+        .await;
+    let (s, b) = app
+        .post(
+            "/api/v1/rooms",
+            &bob.token,
+            json!({"kind": "channel", "name": "General"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(error_code(&b), ErrorCode::Conflict);
+    let message = b["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("#General already exists"), "{message}");
+
+    // Groups may share a channel's name; renaming a channel onto it may not.
+    app.create_room(&bob, RoomKind::Group, "general", &[]).await;
+    let random = app
+        .create_room(&bob, RoomKind::Channel, "random", &[])
+        .await;
+    let (s, b) = app
+        .patch(
+            &format!("/api/v1/rooms/{}", random.id),
+            &bob.token,
+            json!({"name": "GENERAL"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(error_code(&b), ErrorCode::Conflict);
+    let (s, b) = app
+        .patch(
+            &format!("/api/v1/rooms/{}", general.id),
+            &alice.token,
+            json!({"name": "General"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "a new case of its own name: {b}");
+}

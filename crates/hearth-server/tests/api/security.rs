@@ -840,3 +840,18 @@ async fn the_openapi_document_lists_the_account_security_endpoints() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_server_info_tells_clients_whether_mail_is_sent() {
+    let app = spawn_app().await;
+    let (status, body) = app.request(Method::GET, "/api/v1/server", None, None).await;
+    assert_eq!(status, StatusCode::OK, "public: {body}");
+    assert_eq!(body["email"], json!(false));
+    assert_eq!(body["registration"], json!("open"));
+    assert_eq!(body["max_message_chars"], json!(4000));
+
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(|c| *c.smtp = Some(sink.settings())).await;
+    let (_, body) = app.request(Method::GET, "/api/v1/server", None, None).await;
+    assert_eq!(body["email"], json!(true));
+}

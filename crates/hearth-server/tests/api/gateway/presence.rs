@@ -206,3 +206,22 @@ async fn presence_goes_through_small_rooms_only_and_big_rooms_list_it() {
     drop(carol_ws);
     drop(alice_ws);
 }
+
+#[tokio::test]
+async fn people_search_shows_presence_also_without_a_shared_room() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    app.register("bobby").await;
+    let _bob_ws = app.ws(&bob).await;
+    let found: Vec<hearth_protocol::dto::UserSummary> =
+        app.get_ok("/api/v1/users?q=bob", &alice.token).await;
+    let status = |name: &str| {
+        found
+            .iter()
+            .find(|u| u.username == name)
+            .and_then(|u| u.presence)
+    };
+    assert_eq!(status("bob"), Some(PresenceStatus::Online));
+    assert_eq!(status("bobby"), Some(PresenceStatus::Offline));
+}
