@@ -4,13 +4,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.js';
-import { launch, newPage, signUp, uniqueName, apiCall, createChannel, screenshot, assertNoProblems } from '../lib/browser.js';
+import { launch, newPage, signUp, signIn, uniqueName, apiCall, createChannel, screenshot, assertNoProblems } from '../lib/browser.js';
 import { waitGone, until } from '../lib/wait.js';
 
 let server;
 let browser;
 let alice;
 let bob;
+/** Readers who joined before the backlog and never read it: one per screenshot run. */
+const readers = [];
 let channel;
 let lastSeq;
 
@@ -23,6 +25,14 @@ before(async () => {
   await signUp(bob.page, uniqueName('bob'), { displayName: 'Bob Marley' });
   channel = await createChannel(bob.page, 'backlog');
   await apiCall(alice.page, 'POST', `/rooms/${channel.id}/join`);
+  for (let i = 0; i < 4; i++) {
+    const username = uniqueName('carol');
+    const c = await newPage(browser, server.url);
+    await signUp(c.page, username, { displayName: 'Carol Danvers' });
+    await apiCall(c.page, 'POST', `/rooms/${channel.id}/join`);
+    await c.context.close();
+    readers.push(username);
+  }
   await apiCall(bob.page, 'POST', `/rooms/${channel.id}/messages`, { body: 'Already read before the backlog' });
   // Alice reads up to here.
   const seen = await apiCall(alice.page, 'GET', `/rooms/${channel.id}`);
@@ -96,4 +106,29 @@ test('a room with nothing unread opens at the bottom', async () => {
   await until(a, () => onScreen(a.locator('.msg', { hasText: 'Backlog message 70' })), 'the newest message on screen');
   assert.equal(await a.locator('.new-divider').count(), 0);
   assertNoProblems(a);
+});
+
+const SIZES = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+};
+
+test('screenshots of a room opened at its unread messages', async () => {
+  for (const scheme of ['dark', 'light']) {
+    for (const [size, opts] of Object.entries(SIZES)) {
+      const { page, context } = await newPage(browser, server.url, { ...opts, colorScheme: scheme });
+      await signIn(page, readers.pop());
+      await page.goto(`/#/room/${channel.id}`);
+      await page.locator('.new-divider').waitFor();
+      await until(page, () => onScreen(page.locator('.new-divider')), 'the divider on screen');
+      await screenshot(page, `unread-opened-${scheme}-${size}`);
+      await page.getByRole('button', { name: 'Jump to latest messages' }).click();
+      await page.getByRole('button', { name: 'Jump to unread' }).waitFor();
+      await screenshot(page, `unread-jump-back-${scheme}-${size}`);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+      assert.equal(wide, false, 'nothing overflows');
+      assertNoProblems(page);
+      await context.close();
+    }
+  }
 });

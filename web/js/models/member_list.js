@@ -26,6 +26,14 @@ export default class MemberList extends Emitter {
     this.emit('change');
   }
 
+  /** A user's public profile changed (`user.updated`). */
+  updateUser(user) {
+    const m = this.#members.get(user.id);
+    if (!m) return;
+    this.#members.set(user.id, { ...m, user: { ...m.user, ...user } });
+    this.emit('change');
+  }
+
   remove(userId) {
     if (this.#members.delete(userId)) this.emit('change');
   }
@@ -44,5 +52,11 @@ export default class MemberList extends Emitter {
 
   static rank(role) {
     return RANK[role] ?? -1;
+  }
+
+  /** My rank in `room`: a server admin moderates every group and channel as its owner would. */
+  static myRank(room, me) {
+    if (me?.is_admin && room && room.kind !== 'dm' && room.my_role) return RANK.owner;
+    return MemberList.rank(room?.my_role);
   }
 }

@@ -96,6 +96,22 @@ export default class RoomList extends Emitter {
   }
 
   /** The caller's read marker moved. */
+  /** A user's public profile changed: DM peers and last-message senders follow. */
+  updateUser(user) {
+    let changed = false;
+    for (const room of this.#rooms.values()) {
+      if (room.peer?.id === user.id) {
+        room.peer = { ...room.peer, ...user };
+        changed = true;
+      }
+      if (room.last_message?.sender?.id === user.id) {
+        room.last_message = { ...room.last_message, sender: { ...room.last_message.sender, ...user } };
+        changed = true;
+      }
+    }
+    if (changed) this.emit('change');
+  }
+
   setRead(id, { read_seq, unread, mention_count }) {
     const room = this.#rooms.get(id);
     if (!room) return;

@@ -99,6 +99,19 @@ export default class Timeline extends Emitter {
     this.emit('change');
   }
 
+  /** A user's public profile changed: their messages show the new name and avatar. */
+  updateSender(user) {
+    let changed = false;
+    this.#list = this.#list.map((m) => {
+      if (m.sender?.id !== user.id) return m;
+      const next = { ...m, sender: { ...m.sender, ...user } };
+      this.#byId.set(m.id, next);
+      changed = true;
+      return next;
+    });
+    if (changed) this.emit('change');
+  }
+
   clear() {
     this.#byId.clear();
     this.#list = [];

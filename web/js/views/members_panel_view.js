@@ -25,7 +25,7 @@ export default class MembersPanelView {
     this.#roomId = roomId;
     this.#list = Dom.h('div', { class: 'panel__body' });
     const room = ctx.chat.rooms.get(roomId);
-    const canAdd = room && room.kind !== 'dm' && MemberList.rank(room.my_role) >= MemberList.rank(room.kind === 'channel' ? 'member' : 'moderator');
+    const canAdd = room && room.kind !== 'dm' && MemberList.myRank(room, ctx.chat.me) >= MemberList.rank(room.kind === 'channel' ? 'member' : 'moderator');
     this.el = Dom.h(
       'aside',
       { class: 'panel', 'aria-label': 'Members' },
@@ -66,7 +66,7 @@ export default class MembersPanelView {
       return;
     }
     const room = chat.rooms.get(this.#roomId);
-    const myRank = MemberList.rank(room?.my_role);
+    const myRank = MemberList.myRank(room, chat.me);
     const all = members.all();
     const order = { online: 0, idle: 1, offline: 2 };
     const groups = ROLES.map((role) => [

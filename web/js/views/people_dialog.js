@@ -79,6 +79,8 @@ export default class PeopleDialog {
       const found = await this.#ctx.chat.api.searchUsers(this.#input.value.trim());
       if (seq !== this.#seq) return;
       const users = (Array.isArray(found) ? found : found?.users ?? []).filter((u) => u.id !== this.#ctx.chat.me.id);
+      // Search answers everyone's presence, also of people we share no room with.
+      this.#ctx.chat.presence.seed(users.filter((u) => u.presence).map((u) => ({ user_id: u.id, status: u.presence })));
       const existing = this.#mode === 'add' ? new Set(this.#ctx.chat.members(this.#roomId).all().map((m) => m.user.id)) : new Set();
       this.#renderResults(users.filter((u) => !existing.has(u.id)));
     } catch (err) {

@@ -25,7 +25,7 @@ export default class RoomSettingsDialog {
 
   #build(room) {
     const { chat } = this.#ctx;
-    const rank = MemberList.rank(room.my_role);
+    const rank = MemberList.myRank(room, chat.me);
     const canEdit = room.kind !== 'dm' && rank >= MemberList.rank('admin');
     const error = Dom.h('p', { class: 'form-error', role: 'alert', hidden: true });
     const name = Dom.h('input', { class: 'input', id: 'rs-name', value: room.name ?? '', maxlength: '80', disabled: !canEdit });
