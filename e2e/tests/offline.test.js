@@ -1,6 +1,7 @@
 // Offline and reconnect: messages written without a connection are kept as
 // pending, sent once when it returns, and the history catches up with no gap
-// and no duplicate. A message the server refuses is marked failed.
+// and no duplicate. An over-long message is never sent (nor lost); one the
+// server refuses for a reason that may pass is marked failed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.js';
@@ -107,17 +108,31 @@ test('the up arrow while the last message is pending edits that message once it 
   await waitCount(msgs(b, 'an older line of mine').locator('.msg__edited'), 0);
 });
 
-test('a message the server refuses is marked failed with retry and discard', async () => {
+test('an over-long message stays in the composer; a refused one can be retried or discarded', async () => {
   const a = alice.page;
-  await sendMessage(a, `too long ${'x'.repeat(600)}`);
-  const failed = a.locator('.msg--failed');
+  const input = a.locator('.composer__input');
+  const long = `too long ${'x'.repeat(600)}`;
+  await input.fill(long);
+  await input.press('Enter');
+  await waitText(a.locator('.composer__counter'), 'over the limit');
+  assert.equal(await input.inputValue(), long, 'nothing typed is lost');
+  assert.equal(await a.locator('.msg--failed, .msg--pending').count(), 0, 'nothing was queued');
+  await input.fill('');
+
+  // Refused for a reason that may pass (muted): Retry and Discard.
+  const b = bob.page;
+  const bobId = (await apiCall(b, 'GET', '/users/me')).body.id;
+  const muted = await apiCall(a, 'PATCH', `/rooms/${channel.id}/members/${bobId}`, { muted: true });
+  assert.ok(muted.status < 300, `mute answered ${muted.status}`);
+  await sendMessage(b, 'said while muted');
+  const failed = b.locator('.msg--failed');
   await failed.waitFor();
-  await failed.getByRole('button', { name: 'Retry' }).waitFor();
   await failed.getByRole('button', { name: 'Retry' }).click();
-  await a.locator('.msg--failed').waitFor();
+  await b.locator('.msg--failed').waitFor();
   await failed.getByRole('button', { name: 'Discard' }).click();
-  await waitCount(a.locator('.msg--failed'), 0);
-  await sendMessage(a, 'short and fine');
-  await waitText(bob.page.locator('.msg'), 'short and fine');
+  await waitCount(b.locator('.msg--failed'), 0);
+  await apiCall(a, 'PATCH', `/rooms/${channel.id}/members/${bobId}`, { muted: false });
+  await sendMessage(b, 'short and fine');
+  await waitText(a.locator('.msg'), 'short and fine');
   assertNoProblems(a, [/Failed to load resource/, /ERR_INTERNET_DISCONNECTED/, /WebSocket/]);
 });
