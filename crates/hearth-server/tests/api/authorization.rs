@@ -136,7 +136,8 @@ async fn setup_room(app: &TestApp, cast: &Cast, kind: &str) -> (RoomId, MessageI
         .post(
             "/api/v1/rooms",
             &cast.owner.token,
-            json!({"kind": kind, "name": "matrix", "members": members, "anonymous_allowed": true}),
+            // Channel names are unique: each fresh room gets its own.
+            json!({"kind": kind, "name": format!("matrix-{}", RoomId::new()), "members": members, "anonymous_allowed": true}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{room}");
