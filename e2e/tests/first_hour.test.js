@@ -173,3 +173,36 @@ test('"Forgot password?" says up front that this server sends no e-mail', async 
   assertNoProblems(page);
   await context.close();
 });
+
+const SIZES = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+};
+
+test('screenshots: forgot password without mail, the length counter, the channel-name error', async () => {
+  for (const scheme of ['dark', 'light']) {
+    for (const [size, opts] of Object.entries(SIZES)) {
+      const tag = `${scheme}-${size}`;
+      const { page, context } = await newPage(browser, server.url, { ...opts, colorScheme: scheme });
+      await page.goto('/');
+      await page.getByRole('button', { name: 'Forgot password?' }).click();
+      await waitText(page.locator('.auth__card'), 'does not send e-mail');
+      await screenshot(page, `forgot-no-mail-${tag}`);
+      await signUp(page, uniqueName('shot'));
+      await newChannel(page, 'GENERAL');
+      await waitText(page.getByRole('dialog').locator('.form-error'), 'already exists');
+      await screenshot(page, `channel-name-taken-${tag}`);
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+      const channel = await createChannel(page, uniqueName('shots'));
+      await page.goto(`/#/room/${channel.id}`);
+      const input = page.locator('.composer__input');
+      await input.fill('z'.repeat(3950));
+      await waitText(page.locator('.composer__counter'), '50 left');
+      await screenshot(page, `composer-near-limit-${tag}`);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+      assert.equal(wide, false, `${tag}: nothing overflows`);
+      assertNoProblems(page, [/409/]);
+      await context.close();
+    }
+  }
+});
