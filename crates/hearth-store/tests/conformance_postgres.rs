@@ -578,7 +578,7 @@ async fn conformance_cases_can_be_called_directly() {
     conformance::within_timeout(conformance::the_first_user_is_admin(test_store.store())).await;
 }
 
-/// Channels that shared a name before names were unique (migration 0006):
+/// Channels that shared a name before names were unique (migration 0009):
 /// the oldest keeps it, later ones get "-2", "-3", … or, where that is taken,
 /// a piece of their id; the index is in place afterwards.
 #[tokio::test]
@@ -592,7 +592,7 @@ async fn the_unique_name_migration_renames_existing_duplicate_channels() {
         let alice = user(&store, "alice").await;
         let mut before = PgConnection::connect(&db.url()).await.expect("connect");
         sqlx::raw_sql(
-            "DROP INDEX rooms_unique_channel_name; DELETE FROM _sqlx_migrations WHERE version = 6;",
+            "DROP INDEX rooms_unique_channel_name; DELETE FROM _sqlx_migrations WHERE version = 9;",
         )
         .execute(&mut before)
         .await

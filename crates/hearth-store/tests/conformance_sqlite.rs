@@ -187,7 +187,7 @@ async fn the_upload_access_check_uses_indexes_only() {
     );
 }
 
-/// Channels that shared a name before names were unique (migration 0009):
+/// Channels that shared a name before names were unique (migration 0012):
 /// the oldest keeps it, later ones get "-2", "-3", … or, where that is taken,
 /// a piece of their id; the index is in place afterwards.
 #[tokio::test]
@@ -200,7 +200,7 @@ async fn the_unique_name_migration_renames_existing_duplicate_channels() {
         let alice = user(&store, "alice").await;
         let mut before = inspect(&path).await;
         sqlx::raw_sql(
-            "DROP INDEX rooms_unique_channel_name; DELETE FROM _sqlx_migrations WHERE version = 9;",
+            "DROP INDEX rooms_unique_channel_name; DELETE FROM _sqlx_migrations WHERE version = 12;",
         )
         .execute(&mut before)
         .await
