@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+// Schema patterns (`pattern = …`) restate the server's checks so that a
+// generated request, or a client, can tell a valid value from the document:
+// free text has no control characters but tab and newline (the server's
+// `bounded_text`); a name also has something besides white space; a body
+// has no NUL; a nonce is 1–64 visible ASCII characters.
+
 /// A user's own full profile (what `GET /users/me` returns).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct User {
@@ -57,11 +63,18 @@ pub struct UserSummary {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{3,32}$")]
     pub username: String,
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     #[serde(default)]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     pub display_name: Option<String>,
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// Needed when the server's registration is invite-only.
     #[serde(default)]
@@ -98,24 +111,30 @@ pub struct AuthResponse {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     #[serde(default)]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     pub display_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
     pub bio: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
     pub status_text: Option<String>,
     /// An IANA time zone name (`Europe/Berlin`); empty clears it.
     #[serde(default)]
     pub time_zone: Option<String>,
     /// An upload id of an image, or null to clear.
     #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub avatar: Option<Option<UploadId>>,
     /// Do-not-disturb: `true` until turned off, `false` off.
     #[serde(default)]
     pub dnd: Option<bool>,
     /// Do-not-disturb until this time (RFC 3339); `null` turns it off.
     #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub dnd_until: Option<Option<DndUntil>>,
 }
 
@@ -187,13 +206,22 @@ impl Role {
 #[serde(deny_unknown_fields)]
 pub struct CreateRoomRequest {
     pub kind: RoomKind,
+    /// Required for groups and channels; a DM has none.
     #[serde(default)]
+    #[schema(
+        max_length = 80,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 250, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
     pub topic: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
+    /// The others to add; a DM has exactly one.
     #[serde(default)]
+    #[schema(max_items = 256)]
     pub members: Vec<UserId>,
     #[serde(default)]
     pub anonymous_allowed: bool,
@@ -203,15 +231,21 @@ pub struct CreateRoomRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateRoomRequest {
     #[serde(default)]
+    #[schema(
+        max_length = 80,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 250, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
     pub topic: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
     #[serde(default)]
     pub anonymous_allowed: Option<bool>,
     #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub avatar: Option<Option<UploadId>>,
 }
 
@@ -267,6 +301,7 @@ pub struct Member {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMembersRequest {
+    #[schema(min_items = 1, max_items = 100)]
     pub user_ids: Vec<UserId>,
 }
 
@@ -290,12 +325,17 @@ pub struct RemoveMemberQuery {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
+    /// At most the server's `max_message_chars` (4000 by default); blank
+    /// only with attachments.
+    #[schema(max_length = 4000, pattern = r"^[^\x00]*$")]
     pub body: String,
     #[serde(default)]
+    #[schema(pattern = r"^[\x21-\x7E]{1,64}$")]
     pub nonce: Option<String>,
     #[serde(default)]
     pub reply_to: Option<MessageId>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub attachments: Vec<UploadId>,
     #[serde(default)]
     pub anonymous: bool,
@@ -304,12 +344,14 @@ pub struct SendMessageRequest {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
+    #[schema(max_length = 4000, pattern = r"^[^\x00]*$")]
     pub body: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
+    #[schema(minimum = 0)]
     pub seq: i64,
 }
 
@@ -445,12 +487,14 @@ pub struct TotpDisableRequest {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -459,6 +503,7 @@ pub struct PasswordResetRequest {
 pub struct PasswordResetConfirm {
     /// The token from the link in the e-mail.
     pub token: String,
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
 }
 

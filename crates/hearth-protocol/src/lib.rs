@@ -2,7 +2,8 @@
 //!
 //! - [`ids`]: newtype identifiers (UUIDv7 on the wire).
 //! - [`dto`]: the REST request and response bodies of `/api/v1`.
-//! - [`gateway`]: the WebSocket protocol: client ops and server events.
+//! - [`gateway`]: the WebSocket protocol: client ops and server events;
+//!   [`frame`]: decoding a client's frame into an op.
 //! - [`error`]: the error codes REST and the gateway share.
 //! - [`search`]: message search answers; [`notifications`]: notification
 //!   levels and Web Push.
@@ -11,6 +12,7 @@
 
 pub mod dto;
 pub mod error;
+pub mod frame;
 pub mod gateway;
 pub mod ids;
 pub mod notifications;

@@ -44,6 +44,7 @@ pub struct UpdateRoomNotificationsRequest {
     /// groups and channels: `mentions`). Required: absent is an error.
     // `deserialize_with` stops serde from treating a missing field as null.
     #[serde(deserialize_with = "Option::deserialize")]
+    #[schema(required = true)]
     pub level: Option<NotifyLevel>,
 }
 

@@ -1,9 +1,15 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, and a
 //! self-contained docs page that renders it (no CDN: it works offline).
+//! The answers every operation shares ([`errors`]) and the links between
+//! operations ([`links`]) are added after the handlers' own annotations.
+
+mod errors;
+mod links;
 
 use axum::Json;
 use axum::http::header;
 use axum::response::IntoResponse;
+use errors::CommonErrors;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -38,7 +44,8 @@ use utoipa::{Modify, OpenApi};
         super::notifications::get_vapid_public_key, super::notifications::create_push_subscription,
         super::notifications::delete_push_subscription,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(hearth_protocol::search::SearchHas)),
+    modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "auth", description = "Accounts and tokens"),
         (name = "users", description = "Profiles and user search"),
@@ -72,8 +79,15 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document as served: the generated one, and the links.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    links::add_links(&mut doc);
+    doc
+}
+
 pub async fn openapi_json() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+    Json(document())
 }
 
 pub async fn docs_page() -> impl IntoResponse {
@@ -95,4 +109,55 @@ pub async fn docs_style() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../../assets/docs.css"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operation_ids(doc: &utoipa::openapi::OpenApi) -> Vec<String> {
+        doc.paths
+            .paths
+            .values()
+            .flat_map(|item| {
+                [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|op| op.operation_id.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn links_name_existing_operations() {
+        let ids = operation_ids(&ApiDoc::openapi());
+        for name in links::named_operations() {
+            assert!(ids.iter().any(|id| id == name), "no operation {name}");
+        }
+        let doc = document();
+        let link = doc.pointer("/paths/~1api~1v1~1auth~1login/post/responses/200/links/refresh");
+        assert_eq!(
+            link.and_then(|l| l.get("operationId")),
+            Some(&serde_json::Value::from("refresh"))
+        );
+    }
+
+    #[test]
+    fn secured_operations_document_401_and_all_document_429() {
+        let doc = ApiDoc::openapi();
+        for (path, item) in &doc.paths.paths {
+            for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let has = |s: &str| op.responses.responses.contains_key(s);
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    assert!(has("401"), "{path}");
+                }
+                if path.starts_with("/api/v1/") {
+                    assert!(has("429"), "{path}");
+                }
+            }
+        }
+    }
 }

@@ -32,7 +32,8 @@ impl Username {
     }
 }
 
-/// At least 8 characters, at most 1024 (argon2 input stays bounded).
+/// At least 8 characters, at most 1024 (argon2 input stays bounded: 4 KiB
+/// at most). Both counted in characters, as the API document says.
 pub struct Password(String);
 
 impl Password {
@@ -43,8 +44,8 @@ impl Password {
                 "password: at least 8 characters are needed",
             ));
         }
-        if raw.len() > 1024 {
-            return Err(ApiError::validation("password: at most 1024 bytes"));
+        if chars > 1024 {
+            return Err(ApiError::validation("password: at most 1024 characters"));
         }
         Ok(Self(raw))
     }

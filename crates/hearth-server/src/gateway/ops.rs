@@ -8,6 +8,7 @@ use crate::gateway::session::Identity;
 use crate::hub::{Frame, SessionQueue};
 use crate::service::messages::SendMessage;
 use crate::state::AppState;
+use hearth_protocol::frame::decode_client_op;
 use hearth_protocol::gateway::{
     AckEvent, ClientOp, ErrorEvent, PongEvent, PresenceStatus, ServerEvent, close_code,
 };
@@ -93,11 +94,10 @@ impl<'a> Connection<'a> {
             self.reply_error(ErrorCode::RateLimited, "too many ops, slow down", None);
             return true;
         }
-        let op = match serde_json::from_str::<ClientOp>(text) {
+        let op = match decode_client_op(text) {
             Ok(op) => op,
             Err(e) => {
-                let (code, msg) = classify_parse_error(text, &e);
-                self.reply_error(code, msg, nonce_of(text));
+                self.reply_error(e.code, e.message, e.nonce);
                 return true;
             }
         };
@@ -201,43 +201,4 @@ impl<'a> Connection<'a> {
             self.reply_api_error(e, None);
         }
     }
-}
-
-/// Unknown op → `unknown_op`; not JSON → `invalid_body`; a bad field → `validation`.
-fn classify_parse_error(text: &str, e: &serde_json::Error) -> (ErrorCode, String) {
-    if e.is_syntax() || e.is_eof() {
-        return (ErrorCode::InvalidBody, "frame is not valid JSON".into());
-    }
-    let op = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| v.get("op").and_then(|o| o.as_str()).map(str::to_owned));
-    const KNOWN: [&str; 9] = [
-        "auth",
-        "send",
-        "typing",
-        "read",
-        "delivered",
-        "presence",
-        "ping",
-        "call.signal",
-        "",
-    ];
-    match op {
-        Some(op) if !KNOWN.contains(&op.as_str()) => (
-            ErrorCode::UnknownOp,
-            format!("unknown op {:?}", op.chars().take(32).collect::<String>()),
-        ),
-        None => (ErrorCode::InvalidBody, "frame needs an \"op\" field".into()),
-        Some(_) => (ErrorCode::Validation, e.to_string()),
-    }
-}
-
-/// The `nonce` of a malformed `send`, so the client can match the error.
-fn nonce_of(text: &str) -> Option<String> {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()?
-        .get("nonce")?
-        .as_str()
-        .filter(|n| n.len() <= 64)
-        .map(str::to_owned)
 }

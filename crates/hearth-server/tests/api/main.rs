@@ -9,6 +9,7 @@ mod smtp_sink;
 mod account_hardening;
 mod accounts;
 mod anonymity;
+mod api_fuzz;
 mod authorization;
 mod bench_smoke;
 mod cluster;

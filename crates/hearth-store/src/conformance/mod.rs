@@ -21,6 +21,7 @@ mod messages;
 mod notifications;
 mod rooms;
 mod search;
+mod search_fuzz;
 mod security;
 mod sessions;
 mod uploads;
@@ -30,6 +31,7 @@ pub use messages::*;
 pub use notifications::*;
 pub use rooms::*;
 pub use search::*;
+pub use search_fuzz::*;
 pub use security::*;
 pub use sessions::*;
 pub use uploads::*;
@@ -165,6 +167,8 @@ macro_rules! conformance_tests {
             search_follows_edits_and_deletes,
             search_filters_by_room_sender_time_and_content,
             search_with_filters_and_no_words_lists_what_passes_them,
+            search_answers_any_generated_text,
+            search_finds_a_message_by_its_words_among_operators,
             notify_levels_are_set_listed_and_reset,
             do_not_disturb_is_set_and_cleared,
             push_subscriptions_are_kept_per_endpoint,
