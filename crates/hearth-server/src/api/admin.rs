@@ -11,7 +11,7 @@ use hearth_protocol::{ErrorBody, UserId};
 /// Deactivate an account: it cannot sign in, its sessions end at once, and
 /// its messages show as from "deleted user".
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/deactivate", tag = "admin",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn deactivate_user(
@@ -30,7 +30,7 @@ pub async fn deactivate_user(
 /// Reactivate a deactivated account (one its owner deleted has no password
 /// left and stays unusable).
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/reactivate", tag = "admin",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reactivate_user(

@@ -28,13 +28,13 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct AvatarQuery {
     /// The avatar's upload id, as in the `avatar_url` the API gave out.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, format = Uuid)]
     pub v: Option<UploadId>,
 }
 
 /// A user's avatar. No token needed: see the module docs.
 #[utoipa::path(get, path = "/api/v1/users/{id}/avatar", tag = "users",
-    params(("id" = String, Path), AvatarQuery),
+    params(("id" = String, Path, format = Uuid), AvatarQuery),
     responses((status = 200, description = "JPEG or PNG, 256 px square"),
         (status = 304, description = "not modified"), (status = 404, body = ErrorBody)))]
 pub async fn get_user_avatar(
@@ -49,7 +49,7 @@ pub async fn get_user_avatar(
 
 /// A room's avatar. No token needed: see the module docs.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/avatar", tag = "rooms",
-    params(("id" = String, Path), AvatarQuery),
+    params(("id" = String, Path, format = Uuid), AvatarQuery),
     responses((status = 200, description = "JPEG or PNG, 256 px square"),
         (status = 304, description = "not modified"), (status = 404, body = ErrorBody)))]
 pub async fn get_room_avatar(

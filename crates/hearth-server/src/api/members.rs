@@ -11,7 +11,7 @@ use hearth_protocol::dto::{AddMembersRequest, Member, RemoveMemberQuery, UpdateM
 use hearth_protocol::{ErrorBody, RoomId, UserId};
 
 /// The room's members with roles and receipts.
-#[utoipa::path(get, path = "/api/v1/rooms/{id}/members", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/members", tag = "members", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = [Member]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
@@ -24,7 +24,7 @@ pub async fn list_members(
 }
 
 /// Add users to a group or channel; answers the members actually added.
-#[utoipa::path(post, path = "/api/v1/rooms/{id}/members", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/members", tag = "members", params(("id" = String, Path, format = Uuid)),
     request_body = AddMembersRequest,
     responses((status = 200, body = [Member]), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_members(
@@ -44,7 +44,7 @@ pub async fn add_members(
 
 /// Change a member's role or mute them.
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}/members/{user_id}", tag = "members",
-    params(("id" = String, Path), ("user_id" = String, Path)), request_body = UpdateMemberRequest,
+    params(("id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)), request_body = UpdateMemberRequest,
     responses((status = 200, body = Member), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_member(
     State(state): State<AppState>,
@@ -63,7 +63,7 @@ pub async fn update_member(
 
 /// Remove a member (`?ban=true` also bans). Removing yourself leaves.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/members/{user_id}", tag = "members",
-    params(("id" = String, Path), ("user_id" = String, Path), ("ban" = Option<bool>, Query)),
+    params(("id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid), ("ban" = Option<bool>, Query)),
     responses((status = 204), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_member(
     State(state): State<AppState>,

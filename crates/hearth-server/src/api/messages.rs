@@ -16,7 +16,7 @@ use hearth_protocol::{ErrorBody, MessageId, RoomId};
 use serde::Deserialize;
 
 /// Send a message. The same `nonce` again answers 200 with the original.
-#[utoipa::path(post, path = "/api/v1/rooms/{id}/messages", tag = "messages", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/messages", tag = "messages", params(("id" = String, Path, format = Uuid)),
     request_body = SendMessageRequest,
     responses((status = 201, body = Message), (status = 200, body = Message), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
@@ -52,12 +52,13 @@ pub struct HistoryQuery {
     /// Messages changed after this seq: new, edited, deleted or reacted to.
     pub after: Option<i64>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 /// A page of history in seq order. See docs/protocol.md for catching up with `after`.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/messages", tag = "messages",
-    params(("id" = String, Path), HistoryQuery),
+    params(("id" = String, Path, format = Uuid), HistoryQuery),
     responses((status = 200, body = MessagePage), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_messages(
     State(state): State<AppState>,
@@ -77,7 +78,7 @@ pub async fn list_messages(
 
 /// One message.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages",
-    params(("id" = String, Path), ("message_id" = String, Path)),
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Message), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_message(
     State(state): State<AppState>,
@@ -95,7 +96,7 @@ pub async fn get_message(
 
 /// Edit your own message.
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages",
-    params(("id" = String, Path), ("message_id" = String, Path)), request_body = EditMessageRequest,
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)), request_body = EditMessageRequest,
     responses((status = 200, body = Message), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn edit_message(
     State(state): State<AppState>,
@@ -119,7 +120,7 @@ pub async fn edit_message(
 
 /// Delete a message (your own; moderators: any). It stays as a tombstone.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages",
-    params(("id" = String, Path), ("message_id" = String, Path)),
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_message(
     State(state): State<AppState>,
@@ -136,7 +137,7 @@ pub async fn delete_message(
 
 /// React with an emoji (or `:short_name:`), URL-encoded in the path.
 #[utoipa::path(put, path = "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages",
-    params(("id" = String, Path), ("message_id" = String, Path), ("emoji" = String, Path)),
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid), ("emoji" = String, Path, pattern = r"^(:[a-z0-9_+-]{1,32}:|[^\x00-\x9F\s]{1,8})$")),
     responses((status = 200, body = Message), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_reaction(
     State(state): State<AppState>,
@@ -154,7 +155,7 @@ pub async fn add_reaction(
 
 /// Remove your reaction.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages",
-    params(("id" = String, Path), ("message_id" = String, Path), ("emoji" = String, Path)),
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid), ("emoji" = String, Path, pattern = r"^(:[a-z0-9_+-]{1,32}:|[^\x00-\x9F\s]{1,8})$")),
     responses((status = 200, body = Message)), security(("bearer" = [])))]
 pub async fn remove_reaction(
     State(state): State<AppState>,
@@ -172,7 +173,7 @@ pub async fn remove_reaction(
 
 /// Pin a message (moderators and up).
 #[utoipa::path(put, path = "/api/v1/rooms/{id}/messages/{message_id}/pin", tag = "messages",
-    params(("id" = String, Path), ("message_id" = String, Path)),
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Message), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn pin_message(
     State(state): State<AppState>,
@@ -202,7 +203,7 @@ pub async fn list_pins(
 
 /// Unpin a message.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}/pin", tag = "messages",
-    params(("id" = String, Path), ("message_id" = String, Path)),
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Message)), security(("bearer" = [])))]
 pub async fn unpin_message(
     State(state): State<AppState>,

@@ -17,7 +17,7 @@ use hearth_protocol::{ErrorBody, RoomId};
 
 /// The caller's notification level in a room.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/notifications", tag = "notifications",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = RoomNotifications), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_room_notifications(
@@ -39,7 +39,7 @@ pub async fn get_room_notifications(
 /// `null` returns to the default (DMs `all`, otherwise `mentions`). The level
 /// governs gateway `notification` events, Web Push and e-mail digests.
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}/notifications", tag = "notifications",
-    params(("id" = String, Path)), request_body = UpdateRoomNotificationsRequest,
+    params(("id" = String, Path, format = Uuid)), request_body = UpdateRoomNotificationsRequest,
     responses((status = 200, body = RoomNotifications), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]

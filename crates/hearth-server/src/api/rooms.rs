@@ -41,7 +41,7 @@ pub async fn list_rooms(
 }
 
 /// One room. Private rooms the caller is not in answer 404.
-#[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Room), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_room(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ pub async fn get_room(
 }
 
 /// Edit name, topic, description, avatar or anonymous posting (admins and owners).
-#[utoipa::path(patch, path = "/api/v1/rooms/{id}", tag = "rooms", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/rooms/{id}", tag = "rooms", params(("id" = String, Path, format = Uuid)),
     request_body = UpdateRoomRequest,
     responses((status = 200, body = Room), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_room(
@@ -67,7 +67,7 @@ pub async fn update_room(
 }
 
 /// Archive the room (owners): it stays readable and becomes read-only.
-#[utoipa::path(delete, path = "/api/v1/rooms/{id}", tag = "rooms", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/rooms/{id}", tag = "rooms", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Room), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn archive_room(
     State(state): State<AppState>,
@@ -82,6 +82,7 @@ pub async fn archive_room(
 pub struct ChannelQuery {
     /// Part of the channel name; empty lists all.
     #[serde(default)]
+    #[param(max_length = 80)]
     pub q: String,
 }
 
@@ -103,7 +104,7 @@ pub async fn list_channels(
 }
 
 /// Join a public channel.
-#[utoipa::path(post, path = "/api/v1/rooms/{id}/join", tag = "rooms", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/join", tag = "rooms", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Room), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn join_room(
@@ -115,7 +116,7 @@ pub async fn join_room(
 }
 
 /// Leave a group or channel.
-#[utoipa::path(post, path = "/api/v1/rooms/{id}/leave", tag = "rooms", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/leave", tag = "rooms", params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn leave_room(
     State(state): State<AppState>,
@@ -127,7 +128,7 @@ pub async fn leave_room(
 }
 
 /// Move the caller's read marker forward (never back).
-#[utoipa::path(post, path = "/api/v1/rooms/{id}/read", tag = "rooms", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/read", tag = "rooms", params(("id" = String, Path, format = Uuid)),
     request_body = ReadRequest,
     responses((status = 200, body = ReadMarker)), security(("bearer" = [])))]
 pub async fn mark_read(

@@ -19,6 +19,7 @@ pub struct SearchMessagesQuery {
     /// and punctuation are plain text. No word: the messages that pass the
     /// filters below, newest first (no filter either: no results).
     #[serde(default)]
+    #[param(max_length = 256)]
     pub q: String,
     /// Only this room (the caller must be a member).
     pub room_id: Option<RoomId>,
@@ -34,6 +35,7 @@ pub struct SearchMessagesQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Results per page, 1 to 50 [default: 20].
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
 }
 

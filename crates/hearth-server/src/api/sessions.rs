@@ -23,7 +23,7 @@ pub async fn list_sessions(
 
 /// End one session: its tokens stop working and its live connections close.
 #[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_session(
     State(state): State<AppState>,

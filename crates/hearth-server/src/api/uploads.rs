@@ -62,7 +62,7 @@ pub async fn create_upload(
 /// Download an upload: its uploader and the members of rooms where a message
 /// carries it may; to anyone else it is 404. Supports `If-None-Match` (the
 /// ETag is the SHA-256) and single byte `Range`s.
-#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "uploads", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "uploads", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, description = "the file"), (status = 206, description = "a byte range"),
         (status = 304, description = "not modified"), (status = 404, body = ErrorBody),
         (status = 416, body = ErrorBody)),
@@ -91,7 +91,7 @@ pub async fn get_upload(
 
 /// An image upload's thumbnail (fits in 480 × 480, no metadata), for those
 /// who may download the upload.
-#[utoipa::path(get, path = "/api/v1/uploads/{id}/thumbnail", tag = "uploads", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/uploads/{id}/thumbnail", tag = "uploads", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, description = "JPEG or PNG"), (status = 304, description = "not modified"),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]

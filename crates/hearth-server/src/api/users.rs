@@ -36,6 +36,7 @@ pub async fn update_me(
 pub struct SearchQuery {
     /// Prefix of a username or display name.
     #[serde(default)]
+    #[param(max_length = 64)]
     pub q: String,
 }
 
@@ -51,7 +52,7 @@ pub async fn search_users(
 }
 
 /// One user's public profile.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_user(
     State(state): State<AppState>,
