@@ -93,7 +93,7 @@ pub async fn search_finds_a_message_by_its_words_among_operators(store: &dyn Sto
             .split_whitespace()
             .filter(|w| w.chars().any(char::is_alphanumeric));
         let extra: Vec<&str> = typed_words
-            .filter(|w| !words.iter().any(|x| x == w))
+            .filter(|w| !words.iter().any(|x| x.as_str() == *w))
             .collect();
         if !extra.is_empty() {
             continue;
