@@ -65,7 +65,10 @@ fn client_op() -> impl Strategy<Value = ClientOp> {
                     anonymous,
                 }
             }),
-        uuid().prop_map(|r| ClientOp::Typing { room_id: RoomId(r) }),
+        (uuid(), any::<bool>()).prop_map(|(r, anonymous)| ClientOp::Typing {
+            room_id: RoomId(r),
+            anonymous
+        }),
         (uuid(), any::<i64>()).prop_map(|(r, seq)| ClientOp::Read {
             room_id: RoomId(r),
             seq
