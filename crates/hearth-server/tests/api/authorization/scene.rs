@@ -99,10 +99,9 @@ impl Cast {
             &self.ex_member,
             &self.victim,
         ];
-        let room = app
-            .create_room(&self.owner, kind, "matrix", &members)
-            .await
-            .id;
+        // Channel names are unique: each fresh room gets its own.
+        let name = format!("matrix-{}", hearth_protocol::RoomId::new());
+        let room = app.create_room(&self.owner, kind, &name, &members).await.id;
         for (user, caller) in [
             (&self.admin, Caller::Admin),
             (&self.moderator, Caller::Moderator),

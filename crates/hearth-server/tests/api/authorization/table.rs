@@ -122,6 +122,8 @@ pub const REST: &[RestRow] = &[
     // Open routes: the caller's token changes nothing.
     rest("get",    "/healthz",                                  Cells::Any("200 200 200 200 200 200 200 200 200 200 200 200 200")),
     rest("get",    "/readyz",                                   Cells::Any("200 200 200 200 200 200 200 200 200 200 200 200 200")),
+    // What the server offers (mail, limits): public, as the sign-in page needs it.
+    rest("get",    "/api/v1/server",                            Cells::Any("200 200 200 200 200 200 200 200 200 200 200 200 200")),
     rest("post",   "/api/v1/auth/register",                     Cells::Any("409 409 409 409 409 409 409 409 409 409 409 409 409")),
     rest("post",   "/api/v1/auth/login",                        Cells::Any("401 401 401 401 401 401 401 401 401 401 401 401 401")),
     rest("post",   "/api/v1/auth/refresh",                      Cells::Any("401 401 401 401 401 401 401 401 401 401 401 401 401")),
