@@ -83,14 +83,7 @@ pub struct OpRow {
 }
 
 /// Known holes the pending (`?`) cells stand for; empty when none.
-pub const PENDING: &[&str] = &[
-    // Every `?` is in the `cli` column: `hearth user deactivate` writes the
-    // store from another process, and the running server, which checks
-    // access tokens and open sockets against its memory only, never hears
-    // of it until the tokens expire. Being fixed (h1).
-    "CLI deactivation does not reach a running server: the account's tokens keep working \
-     over REST and its open sockets keep being served",
-];
+pub const PENDING: &[&str] = &[];
 
 const fn room(group: &'static str, channel: &'static str) -> Cells {
     Cells::Room { group, channel }
