@@ -76,7 +76,7 @@ pub fn spawn_background(state: &AppState) {
                 _ = revoking.node.shutdown.wait() => return,
             }
             ticks += 1;
-            if ticks % REVOCATION_PRUNE_TICKS == 0 {
+            if ticks.is_multiple_of(REVOCATION_PRUNE_TICKS) {
                 sessions.prune_revocations().await;
             }
         }

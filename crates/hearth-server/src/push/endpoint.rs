@@ -68,9 +68,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     // IPv4-compatible, unique-local fc00::/7, link-local fe80::/10,
     // multicast ff00::/8, discard 100::/64, NAT64 local use) is not.
     let global_unicast = (s[0] & 0xe000) == 0x2000;
-    let reserved = (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments (Teredo, ORCHID, …)
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] & 0xfff0) == 0x3ff0; // documentation (3fff::/20)
+    // IETF protocol assignments (2001::/23: Teredo, ORCHID, …) and the
+    // documentation prefixes 2001:db8::/32 and 3fff::/20.
+    let reserved =
+        (s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8)) || (s[0] & 0xfff0) == 0x3ff0;
     global_unicast && !reserved
 }
 

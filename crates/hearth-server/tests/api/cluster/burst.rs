@@ -159,7 +159,12 @@ impl Follower {
             };
             match event {
                 ServerEvent::MessageCreated(e) if e.message.room_id == room => {
-                    self.live(&e.message)
+                    self.live(&e.message);
+                    // A hole below it (an event that died with its node, or
+                    // one still on its way): fetch, as docs/protocol.md says.
+                    if self.held.contiguous() < e.message.seq {
+                        catch_up(node, user, room, &mut self.held).await;
+                    }
                 }
                 ServerEvent::Resync(_) => {
                     self.resyncs += 1;
