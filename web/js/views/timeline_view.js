@@ -30,6 +30,8 @@ export default class TimelineView {
   #nodes = new Map();
   #attachments = new Map();
   #stick = true;
+  /** A smooth "Jump to latest" is under way: its own scroll events must not unstick it. */
+  #jumping = false;
   #dividerSeq;
   #positioned = false;
   #scheduled = false;
@@ -72,6 +74,10 @@ export default class TimelineView {
       this.#toLatest,
     );
     this.#scroller.addEventListener('scroll', () => this.#onScroll(), { passive: true });
+    // The reader taking over ends a jump (a smooth scroll stops there).
+    for (const type of ['wheel', 'touchstart', 'keydown', 'mousedown']) {
+      this.#scroller.addEventListener(type, () => { this.#jumping = false; }, { passive: true });
+    }
     TimelineKeys.attach(this.#scroller);
     this.#resize = new ResizeObserver(() => {
       if (this.#stick) this.scrollToBottom();
@@ -107,6 +113,10 @@ export default class TimelineView {
   scrollToBottom(smooth = false) {
     this.#stick = true;
     const s = this.#scroller;
+    // Renders meanwhile (read markers moving as messages pass) keep it
+    // stuck to the bottom instead of restoring an anchor, which would stop
+    // the smooth scroll half-way.
+    this.#jumping = smooth;
     if (smooth) s.scrollTo({ top: s.scrollHeight, behavior: 'smooth' });
     else s.scrollTop = s.scrollHeight;
     this.#toLatest.hidden = true;
@@ -117,6 +127,7 @@ export default class TimelineView {
     const divider = this.#list.querySelector('.new-divider');
     if (!divider) return;
     this.#stick = false;
+    this.#jumping = false;
     this.#scroller.scrollTop = Math.max(0, divider.offsetTop - 60);
     this.#onScroll();
   }
@@ -138,6 +149,7 @@ export default class TimelineView {
       return false;
     }
     this.#stick = false;
+    this.#jumping = false;
     el.scrollIntoView({ block: 'center' });
     el.classList.remove('msg--flash');
     void el.offsetWidth;
@@ -216,7 +228,11 @@ export default class TimelineView {
   #onScroll() {
     const s = this.#scroller;
     const fromBottom = s.scrollHeight - s.scrollTop - s.clientHeight;
-    this.#stick = fromBottom < 40;
+    if (this.#jumping) {
+      if (fromBottom < 40) this.#jumping = false;
+    } else {
+      this.#stick = fromBottom < 40;
+    }
     this.#toLatest.hidden = fromBottom < s.clientHeight;
     if (!this.#positioned) return;
     if (s.scrollTop < 400 && this.#tl.loaded && this.#tl.hasMoreBefore && !this.#tl.loadingOlder) {
