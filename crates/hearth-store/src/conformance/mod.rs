@@ -18,6 +18,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod messages;
+mod migrations;
 mod notifications;
 mod rooms;
 mod search;
@@ -28,6 +29,7 @@ mod uploads;
 mod users;
 
 pub use messages::*;
+pub use migrations::*;
 pub use notifications::*;
 pub use rooms::*;
 pub use search::*;
